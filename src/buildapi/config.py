@@ -1,0 +1,162 @@
+"""One typed Settings object: defaults, then the TOML file, then BUILDAPI_* variables, then flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from buildapi.errors import ConfigError
+
+ENV_PREFIX = "BUILDAPI_"
+CONFIG_ENV = "BUILDAPI_CONFIG"
+
+
+class Settings(BaseSettings):
+    """Every configuration key, its type and its default. docs/configuration.md lists them all."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, validate_default=True
+    )
+
+    data_dir: Path = Field(
+        Path("buildapi-data"), description="Directory for the embedded SQLite databases."
+    )
+    schedulerdb_url: str = Field(
+        "", description="SQLAlchemy URL of the Buildbot scheduler database; empty = SQLite."
+    )
+    statusdb_url: str = Field("", description="SQLAlchemy URL of the status database.")
+    buildapi_db_url: str = Field("", description="SQLAlchemy URL of BuildAPI's own database.")
+    sqlite_busy_timeout_seconds: float = Field(
+        30.0, gt=0, description="How long SQLite waits for a lock before failing."
+    )
+    db_connect_timeout_seconds: int = Field(
+        5, gt=0, description="Connect timeout for MariaDB/MySQL and PostgreSQL."
+    )
+    timezone: str = Field(
+        "America/Los_Angeles", description="IANA zone for day boundaries and page times."
+    )
+    broker_url: str = Field(
+        "memory://", description="kombu URL of the message broker (amqp://... in production)."
+    )
+    broker_connect_timeout_seconds: float = Field(
+        5.0, gt=0, description="How long a broker health check waits."
+    )
+    branches_url: str = Field("", description="Branches JSON: path or http(s) URL.")
+    masters_url: str = Field("", description="Masters JSON: path or http(s) URL.")
+    builders_url: str = Field("", description="Builders JSON: path or http(s) URL.")
+    layout_refresh_seconds: int = Field(
+        300, gt=0, description="How often the farm layout files are fetched again."
+    )
+    layout_fetch_timeout_seconds: float = Field(
+        30.0, gt=0, description="Timeout for fetching a farm layout URL."
+    )
+    host: str = Field("127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
+    mount_prefix: str = Field(
+        "", description="Path the app is served under, e.g. /buildapi; empty = the root."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("mount_prefix")
+    @classmethod
+    def _clean_prefix(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if value and not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+    @model_validator(mode="after")
+    def _separate_databases(self) -> Settings:
+        # Both schemas have tables named builds, changes and sourcestamps.
+        if self.schedulerdb_url and self.schedulerdb_url == self.statusdb_url:
+            raise ValueError("schedulerdb_url and statusdb_url must name different databases")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def database_url(self, name: str) -> str:
+        """The URL of database `name` (schedulerdb, statusdb, buildapi_db); SQLite by default."""
+        url = getattr(self, f"{name}_url")
+        return url or f"sqlite:///{(self.data_dir / f'{name}.sqlite').resolve()}"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse the TOML file, turning every failure into one ConfigError line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    for key, value in values.items():
+        if isinstance(value, dict):
+            raise ConfigError(
+                f"config file {path}: key {key!r} is a table; BuildAPI keys are top-level"
+            )
+    return values
+
+
+def load_settings(config_path: Path | str | None = None, **flags: Any) -> Settings:
+    """Build Settings: flags (command line) over BUILDAPI_* variables over the file over defaults."""
+    path = config_path or os.environ.get(CONFIG_ENV) or None
+    file_values = read_config_file(Path(path)) if path else {}
+
+    class FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return init_settings, env_settings, InitSettingsSource(settings_cls, file_values)
+
+    try:
+        return FileSettings(**{key: value for key, value in flags.items() if value is not None})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, file_values, path)) from None
+
+
+def _describe(exc: ValidationError, file_values: dict[str, Any], path: object) -> str:
+    """One line naming the first bad key and where it came from."""
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "?"
+    if error["type"] == "extra_forbidden":
+        return f"config file {path}: unknown key {key!r}"
+    env_name = f"{ENV_PREFIX}{key.upper()}"
+    where = env_name if env_name in os.environ or key not in file_values else f"config file {path}"
+    return f"bad value for {key!r} (from {where}): {error['msg']}"

@@ -1,0 +1,1 @@
+"""Database access: schemas, engines and (in later modules) queries. Only this package builds SQL."""

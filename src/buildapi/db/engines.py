@@ -1,0 +1,90 @@
+"""URL -> Engine, with each dialect's needs handled in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+
+from buildapi.config import Settings
+
+DATABASES = ("schedulerdb", "statusdb", "buildapi_db")
+
+# Plain scheme names pick the drivers we ship, so users can write postgresql://, mysql://.
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+
+
+def normalize_url(url: str) -> URL:
+    parsed = make_url(url)
+    driver = _DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def make_engine(url: str, settings: Settings) -> Engine:
+    """An Engine for `url`: SQLite in WAL mode with a busy timeout; others with a connect timeout."""
+    parsed = normalize_url(url)
+    backend = parsed.get_backend_name()
+    connect_args: dict[str, Any] = {}
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if backend == "sqlite":
+        connect_args["timeout"] = settings.sqlite_busy_timeout_seconds
+        connect_args["check_same_thread"] = False
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    elif backend in ("mysql", "mariadb"):
+        connect_args["connect_timeout"] = settings.db_connect_timeout_seconds
+        connect_args["charset"] = "utf8mb4"
+        options["pool_recycle"] = 3600
+    elif backend == "postgresql":
+        connect_args["connect_timeout"] = settings.db_connect_timeout_seconds
+    engine = create_engine(parsed, connect_args=connect_args, **options)
+    if backend == "sqlite":
+        _tune_sqlite(engine, settings.sqlite_busy_timeout_seconds)
+    return engine
+
+
+def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
+    """WAL lets readers (web) and writers (farm, agent) work at once; the busy timeout makes a
+    writer wait for the lock instead of failing at once."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@dataclass(frozen=True)
+class Databases:
+    """The three engines a process works with."""
+
+    schedulerdb: Engine
+    statusdb: Engine
+    buildapi_db: Engine
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Databases:
+        return cls(**{name: make_engine(settings.database_url(name), settings) for name in DATABASES})
+
+    def items(self) -> list[tuple[str, Engine]]:
+        return [(name, getattr(self, name)) for name in DATABASES]
+
+    def dispose(self) -> None:
+        for _name, engine in self.items():
+            engine.dispose()
+
+
+def ping(engine: Engine) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,160 @@
+"""Fetch layout documents from a path or an http(s) URL, refresh them, keep the last good copy."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from buildapi.config import Settings
+from buildapi.errors import ConfigError
+from buildapi.layout.models import (
+    Branch,
+    BranchesDocument,
+    Builder,
+    BuildersDocument,
+    Master,
+    MastersDocument,
+)
+
+log = logging.getLogger(__name__)
+
+Document = TypeVar("Document", bound=BaseModel)
+
+
+def read_location(location: str, timeout: float) -> bytes:
+    """The bytes at a path, a file:// URL or an http(s) URL."""
+    if location.startswith(("http://", "https://")):
+        response = httpx.get(location, timeout=timeout, follow_redirects=True)
+        response.raise_for_status()
+        return response.content
+    return Path(location.removeprefix("file://")).read_bytes()
+
+
+def example_location(name: str) -> str:
+    """Path of a layout file shipped with the package."""
+    return str(resources.files("buildapi") / "examples" / name)
+
+
+class LayoutSource(Generic[Document]):
+    """One layout document. `refresh()` replaces it only when the new copy parses and validates;
+    otherwise the last good copy stays and the reason is logged."""
+
+    def __init__(
+        self,
+        location: str,
+        model: type[Document],
+        *,
+        timeout: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.location = location
+        self.model = model
+        self.timeout = timeout
+        self.clock = clock
+        self.loaded_at: float | None = None
+        self.last_error: str | None = None
+        self._document: Document | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def document(self) -> Document:
+        if self._document is None:
+            raise ConfigError(f"layout {self.location} was never loaded")
+        return self._document
+
+    def fetch(self) -> Document:
+        """Read and validate the document, raising ConfigError with one clear line."""
+        try:
+            raw = read_location(self.location, self.timeout)
+        except (OSError, httpx.HTTPError) as exc:
+            raise ConfigError(f"cannot read layout {self.location}: {exc}") from exc
+        try:
+            return self.model.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "document"
+            raise ConfigError(f"bad layout {self.location}: {where}: {first['msg']}") from exc
+
+    def refresh(self) -> bool:
+        """Fetch again; True when the new copy replaced the old one."""
+        try:
+            document = self.fetch()
+        except ConfigError as exc:
+            self.last_error = exc.msg
+            if self._document is None:
+                raise
+            log.warning("%s; keeping the copy loaded at %s", exc.msg, self.loaded_at)
+            return False
+        with self._lock:
+            self._document = document
+            self.loaded_at = self.clock()
+            self.last_error = None
+        return True
+
+
+@dataclass
+class FarmLayout:
+    """Branches, masters and builders, each refreshed on its own."""
+
+    branches_source: LayoutSource[BranchesDocument]
+    masters_source: LayoutSource[MastersDocument]
+    builders_source: LayoutSource[BuildersDocument]
+    refresh_seconds: int
+
+    @property
+    def sources(self) -> tuple[LayoutSource, ...]:
+        return (self.branches_source, self.masters_source, self.builders_source)
+
+    def refresh(self) -> None:
+        for source in self.sources:
+            source.refresh()
+
+    @property
+    def branches(self) -> dict[str, Branch]:
+        return self.branches_source.document.root
+
+    @property
+    def masters(self) -> list[Master]:
+        return self.masters_source.document.root
+
+    @property
+    def builders(self) -> dict[str, Builder]:
+        return self.builders_source.document.builders
+
+    def builders_for_branch(self, branch: str) -> dict[str, Builder]:
+        return {
+            name: builder
+            for name, builder in self.builders.items()
+            if builder.properties.branch == branch
+        }
+
+    def master_by_db_name(self, db_name: str) -> Master | None:
+        return next((master for master in self.masters if master.db_name == db_name), None)
+
+
+def load_layout(settings: Settings, clock: Callable[[], float] = time.time) -> FarmLayout:
+    """Load all three documents now; a failure here is fatal (there is no last good copy yet)."""
+    timeout = settings.layout_fetch_timeout_seconds
+
+    def source(location: str, default: str, model: type[Document]) -> LayoutSource[Document]:
+        return LayoutSource(
+            location or example_location(default), model, timeout=timeout, clock=clock
+        )
+
+    layout = FarmLayout(
+        branches_source=source(settings.branches_url, "branches.json", BranchesDocument),
+        masters_source=source(settings.masters_url, "masters.json", MastersDocument),
+        builders_source=source(settings.builders_url, "builders.json", BuildersDocument),
+        refresh_seconds=settings.layout_refresh_seconds,
+    )
+    layout.refresh()
+    return layout

@@ -1,0 +1,1 @@
+"""The self-serve write pipeline: record a job request, then hand it to the broker."""

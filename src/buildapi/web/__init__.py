@@ -1,0 +1,1 @@
+"""The HTTP face of BuildAPI (FastAPI). Nothing outside this package imports it."""

@@ -1,0 +1,87 @@
+"""create_app: the single list of routers, middleware and error handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from buildapi import __version__
+from buildapi.config import Settings
+from buildapi.db.engines import Databases
+from buildapi.layout import FarmLayout
+from buildapi.web.deps import AppState
+from buildapi.web.errors import install_error_handlers
+from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
+from buildapi.web.responses import make_templates
+from buildapi.web.routes import ops
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+ROUTERS = (ops.router,)
+
+
+def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> FastAPI:
+    """The FastAPI application, without the mount prefix."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        refresher = asyncio.create_task(_refresh_layout(layout))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+
+    api = FastAPI(
+        title="BuildAPI",
+        version=__version__,
+        description="Live views, reports and self-serve actions for a Buildbot-style farm.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    api.state.buildapi = AppState(settings=settings, databases=databases, layout=layout)
+    api.state.templates = make_templates()
+    install_error_handlers(api)
+    for router in ROUTERS:
+        api.include_router(router)
+    api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api.add_middleware(MethodOverrideMiddleware)
+    return api
+
+
+def create_app(settings: Settings, databases: Databases, layout: FarmLayout) -> ASGIApp:
+    """The ASGI app to serve: the API under `mount_prefix`, with trailing slashes redirected."""
+    api = create_api(settings, databases, layout)
+    prefix = settings.mount_prefix
+    if not prefix:
+        return TrailingSlashMiddleware(api)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with api.router.lifespan_context(api):
+            yield
+
+    outer = Starlette(routes=[Mount(prefix, app=api)], lifespan=lifespan)
+    return TrailingSlashMiddleware(outer, prefix)
+
+
+async def _refresh_layout(layout: FarmLayout) -> None:
+    """Fetch the layout documents again every `refresh_seconds`; failures keep the old copy."""
+    while True:
+        await asyncio.sleep(layout.refresh_seconds)
+        try:
+            await run_in_threadpool(layout.refresh)
+        except Exception:
+            log.exception("farm layout refresh failed; keeping the last good copy")

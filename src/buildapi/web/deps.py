@@ -1,0 +1,26 @@
+"""Annotated dependencies: the per-app objects routes work with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from buildapi.config import Settings
+from buildapi.db.engines import Databases
+from buildapi.layout import FarmLayout
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    databases: Databases
+    layout: FarmLayout
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.buildapi
+
+
+State = Annotated[AppState, Depends(app_state)]

@@ -1,0 +1,55 @@
+"""One place maps domain errors and framework errors to status codes and FAILED bodies."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from buildapi.errors import BadInput, BuildAPIError, Conflict, ConfigError, NotFound, Unavailable
+from buildapi.web.negotiation import lenient_format
+from buildapi.web.responses import error_response
+
+log = logging.getLogger(__name__)
+
+STATUS = {BadInput: 400, NotFound: 404, Conflict: 409, Unavailable: 503, ConfigError: 503}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BuildAPIError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BuildAPIError)
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+    return error_response(request, lenient_format(request), status, exc.msg)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    msg = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and msg == "Not Found":
+        msg = f"no such page: {request.url.path}"
+    return error_response(
+        request, lenient_format(request), exc.status_code, msg, headers=exc.headers
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    where = first["loc"][-1] if first["loc"] else "request"
+    msg = f"bad parameter {where!r}: {first['msg']}"
+    return error_response(request, lenient_format(request), 400, msg)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, lenient_format(request), 500, "internal error; see the logs")

@@ -1,0 +1,147 @@
+"""The rules every endpoint shares: output format, the `_method` override, trailing slashes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import Depends, Query, Request
+from starlette.datastructures import Headers
+from starlette.formparsers import MultiPartParser
+from starlette.responses import RedirectResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from buildapi.errors import BadInput
+
+FORMATS = ("json", "html")
+
+
+def choose_format(format_param: str | None, accept: str, allowed: tuple[str, ...] = FORMATS) -> str:
+    """`?format=` wins; otherwise JSON when Accept mentions application/json; otherwise HTML."""
+    if format_param is not None:
+        if format_param not in allowed:
+            raise BadInput(
+                f"unsupported format {format_param!r}; use one of: {', '.join(allowed)}"
+            )
+        return format_param
+    return "json" if "application/json" in accept else "html"
+
+
+def lenient_format(request: Request) -> str:
+    """The format for an error page: like choose_format, but never fails."""
+    try:
+        return choose_format(request.query_params.get("format"), request.headers.get("accept", ""))
+    except BadInput:
+        return choose_format(None, request.headers.get("accept", ""))
+
+
+def output_format(
+    request: Request,
+    format: Annotated[
+        str | None, Query(description="json or html; default from the Accept header")
+    ] = None,
+) -> str:
+    return choose_format(format, request.headers.get("accept", ""))
+
+
+OutputFormat = Annotated[str, Depends(output_format)]
+
+OVERRIDABLE = {"PUT", "DELETE"}
+# Bodies larger than this are not inspected for `_method`; the write endpoints reject them.
+MAX_OVERRIDE_BODY = 1 << 20
+
+
+class MethodOverrideMiddleware:
+    """A POST whose form (or JSON) body has `_method` = PUT or DELETE is routed as that method,
+    for clients and HTML forms that can only POST. The body is passed on untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, more = await _read_body(receive, MAX_OVERRIDE_BODY)
+        replay = _replayer(body, more, receive)
+        if not more:
+            method = await _override_method(Headers(scope=scope), body)
+            if method in OVERRIDABLE:
+                scope = {**scope, "method": method}
+        await self.app(scope, replay, send)
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """Read up to `limit` bytes; the flag says the body goes on beyond what was read."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+        if size > limit:
+            return b"".join(chunks), True
+
+
+def _replayer(body: bytes, more: bool, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": more}
+
+    return replay
+
+
+async def _override_method(headers: Headers, body: bytes) -> str | None:
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    value: object = None
+    if content_type == "application/x-www-form-urlencoded":
+        value = dict(parse_qsl(body.decode("latin-1"))).get("_method")
+    elif content_type == "multipart/form-data":
+        value = await _multipart_method(headers, body)
+    elif content_type == "application/json":
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        value = document.get("_method") if isinstance(document, dict) else None
+    return value.upper() if isinstance(value, str) else None
+
+
+async def _multipart_method(headers: Headers, body: bytes) -> object:
+    async def stream():  # type: ignore[no-untyped-def]
+        yield body
+
+    try:
+        form = await MultiPartParser(headers, stream()).parse()
+    except Exception:  # a malformed form is the endpoint's to reject, not ours
+        return None
+    return form.get("_method")
+
+
+class TrailingSlashMiddleware:
+    """`/x/` answers 301 to `/x`, keeping the query; the root of the app keeps its slash."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "") -> None:
+        self.app = app
+        self.roots = {"/", f"{prefix}/"}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.endswith("/") and path not in self.roots:
+            target = path.rstrip("/") or "/"
+            query = scope.get("query_string", b"").decode("latin-1")
+            response = RedirectResponse(target + (f"?{query}" if query else ""), status_code=301)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,66 @@
+"""Render one result as JSON or HTML, and errors as `{"status": "FAILED", "msg"}` bodies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import Response
+
+from buildapi import __version__
+from buildapi.web.urls import link
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.globals["version"] = __version__
+    templates.env.filters["pretty_json"] = pretty_json
+    return templates
+
+
+def pretty_json(data: Any) -> str:
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def render(
+    request: Request,
+    fmt: str,
+    data: Any,
+    *,
+    template: str = "pre.html",
+    title: str = "",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    """JSON of `data`, or an HTML page: `template` (by default the JSON in a <pre>)."""
+    if fmt == "json":
+        return json_response(data, status, headers)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"data": data, "title": title, "url": lambda path: link(request, path), **context},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def error_response(
+    request: Request, fmt: str, status: int, msg: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"status": "FAILED", "msg": msg}
+    return render(
+        request, fmt, body, template="error.html", title=f"Error {status}", status=status,
+        headers=headers, code=status,
+    )

@@ -1,0 +1,91 @@
+"""Operations: the landing page and the health check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from buildapi.db.engines import ping
+from buildapi.selfserve.broker import check_broker
+from buildapi.web.deps import State
+from buildapi.web.negotiation import OutputFormat
+from buildapi.web.responses import render
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Section:
+    path: str
+    title: str
+    description: str
+
+
+# What the landing page offers; entries whose route is not served yet are left out.
+SECTIONS = (
+    Section("/self-serve", "Self-serve", "Rebuild, cancel and reprioritize builds; job status."),
+    Section("/pending", "Pending", "Build requests waiting for a slave, by branch and revision."),
+    Section("/running", "Running", "Builds running now."),
+    Section("/recent", "Recent", "Recently finished builds, by slave."),
+    Section("/pushes", "Pushes", "Pushes per author over a time window."),
+    Section("/reports", "Reports", "Wait times, end-to-end times, builders, slaves and more."),
+    Section("/builddata/buildjson", "JSON dumps", "builds-pending, builds-running, builds-4hr."),
+    Section("/healthz", "Health", "Whether the databases and the broker answer."),
+    Section("/openapi.json", "OpenAPI", "Machine-readable description of every endpoint."),
+)
+
+
+def served_paths(request: Request) -> set[str]:
+    return {getattr(route, "path", "") for route in request.app.router.routes}
+
+
+@router.get("/", summary="Landing page linking every part of BuildAPI")
+async def landing(request: Request, fmt: OutputFormat, state: State) -> Response:
+    served = served_paths(request)
+    sections = [section for section in SECTIONS if section.path in served]
+    layout = state.layout
+    summary = {
+        "branches": sorted(layout.branches),
+        "masters": len(layout.masters),
+        "builders": len(layout.builders),
+        "links": {section.title: section.path for section in sections},
+    }
+    return render(
+        request, fmt, summary, template="index.html", title="BuildAPI", sections=sections
+    )
+
+
+@router.get(
+    "/healthz",
+    summary="Whether each database and the broker answer",
+    responses={503: {"description": "a dependency is down; `msg` names it"}},
+)
+async def healthz(request: Request, fmt: OutputFormat, state: State) -> Response:
+    checks: dict[str, str] = {}
+    for name, engine in state.databases.items():
+        checks[name] = await _outcome(ping, engine)
+    settings = state.settings
+    checks["broker"] = await _outcome(
+        check_broker, settings.broker_url, settings.broker_connect_timeout_seconds
+    )
+    failing = [name for name, outcome in checks.items() if outcome != "ok"]
+    layout = {
+        source.location: source.last_error or "ok" for source in state.layout.sources
+    }
+    if failing:
+        msg = "; ".join(f"{name}: {checks[name]}" for name in failing)
+        body = {"status": "FAILED", "msg": msg, "checks": checks, "layout": layout}
+        return render(request, fmt, body, title="Health: FAILED", status=503)
+    body = {"status": "OK", "checks": checks, "layout": layout}
+    return render(request, fmt, body, title="Health: OK")
+
+
+async def _outcome(check, *args) -> str:  # type: ignore[no-untyped-def]
+    try:
+        await run_in_threadpool(check, *args)
+    except Exception as exc:  # the health page reports any failure, whatever its kind
+        return f"down ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+    return "ok"

@@ -1,0 +1,8 @@
+"""Every link and redirect is built here, so the mount prefix is handled in one place."""
+
+from starlette.requests import Request
+
+
+def link(request: Request, path: str) -> str:
+    """The URL path of `path` (an app path such as `/self-serve`) under the mount prefix."""
+    return f"{request.scope.get('root_path', '')}{path}"
