@@ -190,7 +190,7 @@ def main() -> None:
         ("builders.json", builders()),
     ):
         (OUT / name).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-        print(name, len(document["builders"] if "builders" in document else document))
+        print(name, len(document.get("builders", document)))
 
 
 if __name__ == "__main__":

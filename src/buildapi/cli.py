@@ -68,13 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"buildapi {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser(
-        "demo", parents=[common], help="run everything on embedded defaults"
-    )
+    demo = commands.add_parser("demo", parents=[common], help="run everything on embedded defaults")
     _add_listen_options(demo)
     demo.add_argument("--seed", type=int, default=1, help="seed of the simulated farm")
     demo.add_argument(
-        "--speed", type=_positive_float, default=60.0,
+        "--speed",
+        type=_positive_float,
+        default=60.0,
         help="farm seconds per real second (default 60)",
     )
     demo.set_defaults(handler=run_demo)
@@ -175,8 +175,10 @@ def _serve(settings: Settings, announce: bool) -> None:
     databases = Databases.from_settings(settings)
     app = create_app(settings, databases, layout)
     if announce:
-        print(f"BuildAPI is serving http://{settings.host}:{settings.port}{settings.mount_prefix}/",
-              flush=True)
+        print(
+            f"BuildAPI is serving http://{settings.host}:{settings.port}{settings.mount_prefix}/",
+            flush=True,
+        )
     try:
         uvicorn.run(
             app, host=settings.host, port=settings.port, log_level=settings.log_level.lower()

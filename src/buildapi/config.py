@@ -1,4 +1,4 @@
-"""One typed Settings object: defaults, then the TOML file, then BUILDAPI_* variables, then flags."""
+"""One typed Settings object: defaults, the TOML file, BUILDAPI_* variables, then flags."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def load_settings(config_path: Path | str | None = None, **flags: Any) -> Settings:
-    """Build Settings: flags (command line) over BUILDAPI_* variables over the file over defaults."""
+    """Flags over BUILDAPI_* variables, over the file over defaults."""
     path = config_path or os.environ.get(CONFIG_ENV) or None
     file_values = read_config_file(Path(path)) if path else {}
 

@@ -1,1 +1,1 @@
-"""Database access: schemas, engines and (in later modules) queries. Only this package builds SQL."""
+"""Database access: schemas, engines, setup and queries. Only this package builds SQL."""

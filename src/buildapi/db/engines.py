@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ def normalize_url(url: str) -> URL:
 
 
 def make_engine(url: str, settings: Settings) -> Engine:
-    """An Engine for `url`: SQLite in WAL mode with a busy timeout; others with a connect timeout."""
+    """An Engine for `url`: SQLite in WAL with a busy timeout; servers with a connect timeout."""
     parsed = normalize_url(url)
     backend = parsed.get_backend_name()
     connect_args: dict[str, Any] = {}
@@ -38,7 +39,9 @@ def make_engine(url: str, settings: Settings) -> Engine:
         connect_args["timeout"] = settings.sqlite_busy_timeout_seconds
         connect_args["check_same_thread"] = False
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Best effort: if the directory cannot be made, connecting reports why.
+            with contextlib.suppress(OSError):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     elif backend in ("mysql", "mariadb"):
         connect_args["connect_timeout"] = settings.db_connect_timeout_seconds
         connect_args["charset"] = "utf8mb4"
@@ -74,7 +77,8 @@ class Databases:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Databases:
-        return cls(**{name: make_engine(settings.database_url(name), settings) for name in DATABASES})
+        engines = {name: make_engine(settings.database_url(name), settings) for name in DATABASES}
+        return cls(**engines)
 
     def items(self) -> list[tuple[str, Engine]]:
         return [(name, getattr(self, name)) for name in DATABASES]

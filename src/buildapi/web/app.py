@@ -24,6 +24,7 @@ from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
 from buildapi.web.responses import make_templates
 from buildapi.web.routes import ops
+from buildapi.web.sections import served_sections
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
     for router in ROUTERS:
         api.include_router(router)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api.state.templates.env.globals["nav"] = [
+        section for section in served_sections(api.router.routes) if section.in_header
+    ]
     api.add_middleware(MethodOverrideMiddleware)
     return api
 

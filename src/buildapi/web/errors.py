@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from buildapi.errors import BadInput, BuildAPIError, Conflict, ConfigError, NotFound, Unavailable
+from buildapi.errors import BadInput, BuildAPIError, ConfigError, Conflict, NotFound, Unavailable
 from buildapi.web.negotiation import lenient_format
 from buildapi.web.responses import error_response
 

@@ -21,9 +21,7 @@ def choose_format(format_param: str | None, accept: str, allowed: tuple[str, ...
     """`?format=` wins; otherwise JSON when Accept mentions application/json; otherwise HTML."""
     if format_param is not None:
         if format_param not in allowed:
-            raise BadInput(
-                f"unsupported format {format_param!r}; use one of: {', '.join(allowed)}"
-            )
+            raise BadInput(f"unsupported format {format_param!r}; use one of: {', '.join(allowed)}")
         return format_param
     return "json" if "application/json" in accept else "html"
 

@@ -61,6 +61,12 @@ def error_response(
 ) -> Response:
     body = {"status": "FAILED", "msg": msg}
     return render(
-        request, fmt, body, template="error.html", title=f"Error {status}", status=status,
-        headers=headers, code=status,
+        request,
+        fmt,
+        body,
+        template="error.html",
+        title=f"Error {status}",
+        status=status,
+        headers=headers,
+        code=status,
     )

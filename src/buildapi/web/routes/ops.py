@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -13,39 +11,14 @@ from buildapi.selfserve.broker import check_broker
 from buildapi.web.deps import State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.responses import render
+from buildapi.web.sections import served_sections
 
 router = APIRouter()
 
 
-@dataclass(frozen=True)
-class Section:
-    path: str
-    title: str
-    description: str
-
-
-# What the landing page offers; entries whose route is not served yet are left out.
-SECTIONS = (
-    Section("/self-serve", "Self-serve", "Rebuild, cancel and reprioritize builds; job status."),
-    Section("/pending", "Pending", "Build requests waiting for a slave, by branch and revision."),
-    Section("/running", "Running", "Builds running now."),
-    Section("/recent", "Recent", "Recently finished builds, by slave."),
-    Section("/pushes", "Pushes", "Pushes per author over a time window."),
-    Section("/reports", "Reports", "Wait times, end-to-end times, builders, slaves and more."),
-    Section("/builddata/buildjson", "JSON dumps", "builds-pending, builds-running, builds-4hr."),
-    Section("/healthz", "Health", "Whether the databases and the broker answer."),
-    Section("/openapi.json", "OpenAPI", "Machine-readable description of every endpoint."),
-)
-
-
-def served_paths(request: Request) -> set[str]:
-    return {getattr(route, "path", "") for route in request.app.router.routes}
-
-
 @router.get("/", summary="Landing page linking every part of BuildAPI")
 async def landing(request: Request, fmt: OutputFormat, state: State) -> Response:
-    served = served_paths(request)
-    sections = [section for section in SECTIONS if section.path in served]
+    sections = served_sections(request.app.router.routes)
     layout = state.layout
     summary = {
         "branches": sorted(layout.branches),
@@ -53,9 +26,7 @@ async def landing(request: Request, fmt: OutputFormat, state: State) -> Response
         "builders": len(layout.builders),
         "links": {section.title: section.path for section in sections},
     }
-    return render(
-        request, fmt, summary, template="index.html", title="BuildAPI", sections=sections
-    )
+    return render(request, fmt, summary, template="index.html", title="BuildAPI", sections=sections)
 
 
 @router.get(
@@ -72,9 +43,7 @@ async def healthz(request: Request, fmt: OutputFormat, state: State) -> Response
         check_broker, settings.broker_url, settings.broker_connect_timeout_seconds
     )
     failing = [name for name, outcome in checks.items() if outcome != "ok"]
-    layout = {
-        source.location: source.last_error or "ok" for source in state.layout.sources
-    }
+    layout = {source.location: source.last_error or "ok" for source in state.layout.sources}
     if failing:
         msg = "; ".join(f"{name}: {checks[name]}" for name in failing)
         body = {"status": "FAILED", "msg": msg, "checks": checks, "layout": layout}

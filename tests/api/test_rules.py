@@ -1,0 +1,165 @@
+"""The rules every endpoint shares (format, errors, _method, slashes, prefix), via the real app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import APIRouter, Request
+
+from buildapi.config import Settings, load_settings
+from buildapi.db.engines import Databases
+from buildapi.layout import FarmLayout
+from buildapi.web.app import create_api
+from tests.conftest import make_client
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "expected"),
+    [
+        ("?format=json", "", "application/json"),
+        ("?format=html", "application/json", "text/html"),
+        ("?format=json", "text/html", "application/json"),
+        ("", "application/json", "application/json"),
+        ("", "*/*", "text/html"),
+        ("", "", "text/html"),
+        ("", "application/json, text/plain, */*", "application/json"),
+        ("", "text/html,application/xhtml+xml", "text/html"),
+    ],
+)
+def test_format_negotiation(client: httpx.Client, query: str, accept: str, expected: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = client.get(f"/{query}", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(expected)
+    if expected == "application/json":
+        assert "mozilla-central" in response.json()["branches"]
+    else:
+        assert "<h1>BuildAPI</h1>" in response.text
+
+
+def test_unknown_format_is_a_400_naming_the_allowed_values(client: httpx.Client) -> None:
+    response = client.get("/?format=xml", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "FAILED",
+        "msg": "unsupported format 'xml'; use one of: json, html",
+    }
+    page = client.get("/?format=xml")
+    assert page.status_code == 400
+    assert "text/html" in page.headers["content-type"]
+    assert "use one of: json, html" in page.text
+
+
+def test_unknown_path_is_a_404_failed_body(client: httpx.Client) -> None:
+    response = client.get("/no/such/page?format=json")
+    assert response.status_code == 404
+    assert response.json() == {"status": "FAILED", "msg": "no such page: /no/such/page"}
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "<pre>" in page.text and "FAILED" in page.text
+
+
+def test_wrong_method_is_a_405_failed_body(client: httpx.Client) -> None:
+    response = client.post("/healthz?format=json")
+    assert response.status_code == 405
+    assert response.json()["status"] == "FAILED"
+
+
+@pytest.fixture
+def echo_client(settings: Settings, databases: Databases, layout: FarmLayout) -> Iterator:
+    """The app plus one path answering every method with the method it saw."""
+    router = APIRouter()
+
+    @router.api_route("/echo", methods=["GET", "POST", "PUT", "DELETE"])
+    async def echo(request: Request) -> dict[str, str]:
+        form = await request.form() if request.method != "GET" else {}
+        return {"method": request.method, "priority": str(form.get("priority", ""))}
+
+    from starlette.testclient import TestClient
+
+    from buildapi.web import app as web_app
+
+    original = web_app.ROUTERS
+    web_app.ROUTERS = (*original, router)
+    try:
+        with TestClient(web_app.create_app(settings, databases, layout)) as test_client:
+            yield test_client
+    finally:
+        web_app.ROUTERS = original
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "delete"])
+def test_method_override_in_a_form(echo_client, method: str) -> None:
+    response = echo_client.post("/echo", data={"_method": method, "priority": "3"})
+    assert response.json() == {"method": method.upper(), "priority": "3"}
+
+
+def test_method_override_in_multipart_and_json(echo_client) -> None:
+    response = echo_client.post("/echo", files={"_method": (None, "PUT")})
+    assert response.json()["method"] == "PUT"
+    response = echo_client.post("/echo", json={"_method": "DELETE"})
+    assert response.json()["method"] == "DELETE"
+
+
+@pytest.mark.parametrize("body", [{"_method": "GET"}, {"_method": "PATCH"}, {"priority": "1"}, {}])
+def test_other_posts_stay_posts(echo_client, body: dict[str, str]) -> None:
+    assert echo_client.post("/echo", data=body).json()["method"] == "POST"
+
+
+def test_override_only_applies_to_post(echo_client) -> None:
+    assert echo_client.get("/echo?_method=DELETE").json()["method"] == "GET"
+
+
+def test_trailing_slash_redirects_permanently(client: httpx.Client) -> None:
+    response = client.get("/healthz/?format=json")
+    assert response.status_code == 301
+    assert response.headers["location"] == "/healthz?format=json"
+    assert client.get("/").status_code == 200
+
+
+@pytest.fixture
+def prefixed(tmp_path, databases: Databases, layout: FarmLayout) -> Iterator[httpx.Client]:
+    settings = load_settings(data_dir=tmp_path / "data", mount_prefix="/buildapi")
+    with make_client(settings, databases, layout) as test_client:
+        yield test_client
+
+
+def test_mount_prefix_is_honoured_in_links_and_redirects(prefixed: httpx.Client) -> None:
+    page = prefixed.get("/buildapi/")
+    assert page.status_code == 200
+    assert 'href="/buildapi/static/buildapi.css"' in page.text
+    assert 'href="/buildapi/healthz"' in page.text
+    assert 'href="/healthz"' not in page.text
+    assert prefixed.get("/buildapi/static/buildapi.css").status_code == 200
+    redirect = prefixed.get("/buildapi/healthz/?format=json")
+    assert redirect.status_code == 301
+    assert redirect.headers["location"] == "/buildapi/healthz?format=json"
+    assert prefixed.get("/buildapi/healthz?format=json").json()["status"] == "OK"
+    assert prefixed.get("/healthz?format=json").status_code == 404
+    bare = prefixed.get("/buildapi")
+    assert bare.status_code in (301, 307)
+    assert bare.headers["location"].endswith("/buildapi/")
+
+
+def test_openapi_describes_the_routes(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["info"]["title"] == "BuildAPI"
+    assert {"/", "/healthz"} <= set(spec["paths"])
+
+
+def test_landing_page_links_only_to_served_pages(client: httpx.Client) -> None:
+    links = client.get("/?format=json").json()["links"]
+    assert links["Health"] == "/healthz"
+    for path in links.values():
+        assert client.get(path).status_code == 200, path
+
+
+def test_api_can_be_built_without_the_prefix_wrapper(
+    settings: Settings, databases: Databases, layout: FarmLayout
+) -> None:
+    from starlette.testclient import TestClient
+
+    with TestClient(create_api(settings, databases, layout)) as client:
+        assert client.get("/healthz?format=json").json()["status"] == "OK"

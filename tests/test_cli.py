@@ -1,0 +1,85 @@
+"""The `buildapi` command as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from buildapi import __version__
+from buildapi.cli import PLANNED, main
+from tests.processes import free_port, running
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "buildapi.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version_and_help() -> None:
+    assert run_cli("--version").stdout.strip() == f"buildapi {__version__}"
+    help_text = run_cli("--help").stdout
+    for command in ("demo", "web", "db", *PLANNED):
+        assert command in help_text
+
+
+def test_db_init_twice_then_upgrade(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
+    assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "buildapi_db: at revision 0001" in out
+    assert sorted(path.name for path in tmp_path.glob("*.sqlite")) == [
+        "buildapi_db.sqlite",
+        "schedulerdb.sqlite",
+        "statusdb.sqlite",
+    ]
+
+
+@pytest.mark.parametrize("command", sorted(PLANNED))
+def test_planned_commands_say_so(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--data-dir", "unused"]) == 1
+    assert "not available yet" in capsys.readouterr().err
+
+
+def test_bad_flag_values_are_cli_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["demo", "--speed", "0"])
+    assert exited.value.code == 2
+    assert "--speed: must be greater than 0" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('schedulerdb_url = "postgresql://u:p@127.0.0.1:1/x"\n', encoding="utf-8")
+    assert main(["db", "init", "--config", str(config), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("buildapi: database error:")
+
+
+def test_demo_serves_the_landing_page(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "demo-data"
+    args = ["demo", "--port", str(port), "--data-dir", str(data), "--seed", "7"]
+    with running(args) as (_process, output):
+        assert any(f"http://127.0.0.1:{port}/" in line for line in output)
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert page.status_code == 200 and "<h1>BuildAPI</h1>" in page.text
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz?format=json", timeout=10)
+        assert health.json()["status"] == "OK"
+    assert (data / "schedulerdb.sqlite").exists()
+
+
+def test_web_uses_the_same_data_dir_as_demo(tmp_path: Path) -> None:
+    assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
+    port = free_port()
+    with running(["web", "--port", str(port), "--data-dir", str(tmp_path)]):
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz?format=json", timeout=10)
+    assert health.status_code == 200
+    assert health.json()["status"] == "OK"
