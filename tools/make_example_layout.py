@@ -1,12 +1,13 @@
 """Regenerate the example farm layout shipped in src/buildapi/examples/.
 
-Run: python tools/make_example_layout.py
+Run: python tools/make_example_layout.py [OUTPUT_DIR]
 The names follow Mozilla's 2015-era Buildbot builders so the report classifiers meet real shapes.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "buildapi" / "examples"
@@ -183,13 +184,14 @@ def builders() -> dict:
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
+    out.mkdir(parents=True, exist_ok=True)
     for name, document in (
         ("branches.json", branches()),
         ("masters.json", masters()),
         ("builders.json", builders()),
     ):
-        (OUT / name).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        (out / name).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         print(name, len(document.get("builders", document)))
 
 

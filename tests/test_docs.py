@@ -1,0 +1,71 @@
+"""The docs keep up with the code: every key, command and route is documented."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from buildapi.cli import PLANNED, build_parser
+from buildapi.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def read(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def test_every_config_key_is_documented() -> None:
+    text = read("configuration.md")
+    for key in Settings.model_fields:
+        assert f"| `{key}` |" in text, key
+
+
+def test_every_command_is_documented() -> None:
+    text = read("cli.md")
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for command in commands:
+        assert f"`buildapi {command}" in text, command
+    for command in PLANNED:
+        assert f"`buildapi {command}` |" in text
+
+
+def test_every_route_is_documented(client: httpx.Client) -> None:
+    text = read("api.md")
+    for path in client.get("/openapi.json").json()["paths"]:
+        assert f"| `{path}` |" in text, path
+    assert "| `/openapi.json` |" in text
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    assert blocks[0].strip() == "./dev demo"
+    assert blocks[1].strip() == "./dev test"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "./dev test" in ci
+
+
+def test_docs_links_resolve() -> None:
+    for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#]+\.md)\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_example_layout_is_up_to_date(tmp_path: Path) -> None:
+    """The shipped examples are what tools/make_example_layout.py writes."""
+    examples = ROOT / "src" / "buildapi" / "examples"
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "make_example_layout.py"), str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    for generated in tmp_path.glob("*.json"):
+        assert generated.read_bytes() == (examples / generated.name).read_bytes(), generated.name
+    assert len(list(tmp_path.glob("*.json"))) == 3
