@@ -192,7 +192,7 @@ def main() -> None:
         ("builders.json", builders()),
     ):
         (out / name).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
-        print(name, len(document.get("builders", document)))
+        print(f"wrote {out / name}")
 
 
 if __name__ == "__main__":
