@@ -137,3 +137,32 @@ def test_layout_from_file_paths(tmp_path: Path) -> None:
     path.write_text(json.dumps(BRANCHES), encoding="utf-8")
     settings = load_settings(data_dir=tmp_path, branches_url=f"file://{path}")
     assert list(load_layout(settings).branches) == ["ash"]
+
+
+def test_running_server_refreshes_the_layout(served: Served, tmp_path: Path) -> None:
+    """The web app's background task fetches the layout again every layout_refresh_seconds."""
+    from starlette.testclient import TestClient
+
+    from buildapi.db.engines import Databases
+    from buildapi.web.app import create_app
+
+    served.body = json.dumps(BRANCHES).encode()
+    settings = load_settings(data_dir=tmp_path, branches_url=served.url, layout_refresh_seconds=1)
+    layout = load_layout(settings)
+    refreshed = threading.Event()
+    original = layout.refresh
+
+    def refresh_and_signal() -> None:
+        original()
+        refreshed.set()
+
+    layout.refresh = refresh_and_signal  # type: ignore[method-assign]
+    served.body = json.dumps({**BRANCHES, "try": {"repo": "https://hg.mozilla.org/try"}}).encode()
+    databases = Databases.from_settings(settings)
+    try:
+        with TestClient(create_app(settings, databases, layout)) as client:
+            assert refreshed.wait(timeout=30), "no refresh within 30 s"
+            branches = client.get("/?format=json").json()["branches"]
+    finally:
+        databases.dispose()
+    assert branches == ["ash", "try"]
