@@ -70,6 +70,30 @@ TALOS_PLATFORMS = (
 TALOS_SUITES = ("tp5o", "svgr", "chromez", "dromaeojs", "other", "g1")
 
 
+# slave pool -> (how many machines, digits in their number), named as the legacy silos
+SLAVE_POOLS = {
+    "bld-linux64-spot": (60, 3),
+    "try-linux64-spot": (40, 3),
+    "bld-lion-r5": (16, 3),
+    "b-2008-ix": (50, 4),
+    "tst-linux32-spot": (40, 3),
+    "tst-linux64-spot": (60, 3),
+    "t-yosemite-r5": (24, 4),
+    "t-w732-ix": (40, 3),
+    "t-xp32-ix": (24, 3),
+    "t-w864-ix": (30, 3),
+    "tst-emulator64-spot": (40, 3),
+    "talos-linux64-ix": (20, 3),
+}
+
+
+def slaves() -> dict[str, list[str]]:
+    return {
+        pool: [f"{pool}-{number:0{digits}d}" for number in range(1, count + 1)]
+        for pool, (count, digits) in SLAVE_POOLS.items()
+    }
+
+
 def branches() -> dict:
     return {
         name: {
@@ -190,6 +214,7 @@ def main() -> None:
         ("branches.json", branches()),
         ("masters.json", masters()),
         ("builders.json", builders()),
+        ("slaves.json", slaves()),
     ):
         (out / name).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {out / name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -19,6 +19,13 @@ from pydantic_settings import (
 from buildapi.errors import ConfigError
 
 ENV_PREFIX = "BUILDAPI_"
+DEFAULT_PUSH_RATES = {
+    "mozilla-inbound": 2.0,
+    "try": 3.0,
+    "mozilla-central": 0.5,
+    "mozilla-beta": 0.2,
+    "ash": 0.2,
+}
 CONFIG_ENV = "BUILDAPI_CONFIG"
 
 
@@ -55,6 +62,7 @@ class Settings(BaseSettings):
     branches_url: str = Field("", description="Branches JSON: path or http(s) URL.")
     masters_url: str = Field("", description="Masters JSON: path or http(s) URL.")
     builders_url: str = Field("", description="Builders JSON: path or http(s) URL.")
+    slaves_url: str = Field("", description="Slaves JSON (pool -> names): path or http(s) URL.")
     layout_refresh_seconds: int = Field(
         300, gt=0, description="How often the farm layout files are fetched again."
     )
@@ -67,6 +75,20 @@ class Settings(BaseSettings):
         "", description="Path the app is served under, e.g. /buildapi; empty = the root."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    clobberer_url: str = Field(
+        "http://127.0.0.1:8099/clobberer", description="Where clobber requests are POSTed."
+    )
+    farm_seed: int = Field(1, description="Seed of the simulated farm's random choices.")
+    farm_speed: float = Field(
+        30.0, gt=0, description="Simulated farm seconds per real second (durations, rates)."
+    )
+    farm_push_rates: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_PUSH_RATES),
+        description="Pushes per farm hour for each branch; unlisted branches get 0.5.",
+    )
+    farm_tick_seconds: float = Field(
+        1.0, gt=0, description="Real seconds between two steps of the running farm."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -121,7 +143,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     for key, value in values.items():
-        if isinstance(value, dict):
+        field = Settings.model_fields.get(key)
+        if isinstance(value, dict) and (field is None or get_origin(field.annotation) is not dict):
             raise ConfigError(
                 f"config file {path}: key {key!r} is a table; BuildAPI keys are top-level"
             )

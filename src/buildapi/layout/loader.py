@@ -23,6 +23,7 @@ from buildapi.layout.models import (
     BuildersDocument,
     Master,
     MastersDocument,
+    SlavesDocument,
 )
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,17 @@ class FarmLayout:
     branches_source: LayoutSource[BranchesDocument]
     masters_source: LayoutSource[MastersDocument]
     builders_source: LayoutSource[BuildersDocument]
+    slaves_source: LayoutSource[SlavesDocument]
     refresh_seconds: int
 
     @property
     def sources(self) -> tuple[LayoutSource, ...]:
-        return (self.branches_source, self.masters_source, self.builders_source)
+        return (
+            self.branches_source,
+            self.masters_source,
+            self.builders_source,
+            self.slaves_source,
+        )
 
     def refresh(self) -> None:
         for source in self.sources:
@@ -129,6 +136,20 @@ class FarmLayout:
     @property
     def builders(self) -> dict[str, Builder]:
         return self.builders_source.document.builders
+
+    @property
+    def slaves(self) -> dict[str, list[str]]:
+        return self.slaves_source.document.root
+
+    def branch_for_repo_path(self, repo_path: str | None) -> str | None:
+        """The short name of the branch a sourcestamp `branch` value belongs to."""
+        if not repo_path:
+            return None
+        last = repo_path.rsplit("/", 1)[-1]
+        for name, branch in self.branches.items():
+            if repo_path in (name, branch.repo_path) or last == name:
+                return name
+        return None
 
     def builders_for_branch(self, branch: str) -> dict[str, Builder]:
         return {
@@ -154,6 +175,7 @@ def load_layout(settings: Settings, clock: Callable[[], float] = time.time) -> F
         branches_source=source(settings.branches_url, "branches.json", BranchesDocument),
         masters_source=source(settings.masters_url, "masters.json", MastersDocument),
         builders_source=source(settings.builders_url, "builders.json", BuildersDocument),
+        slaves_source=source(settings.slaves_url, "slaves.json", SlavesDocument),
         refresh_seconds=settings.layout_refresh_seconds,
     )
     layout.refresh()

@@ -81,3 +81,7 @@ class BuildersDocument(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     builders: dict[str, Builder]
+
+
+class SlavesDocument(RootModel[dict[str, list[str]]]):
+    """Slave names per pool (the builders' `slavepool`)."""

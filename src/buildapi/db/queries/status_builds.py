@@ -1,0 +1,218 @@
+"""The status database side of a build: masters, builders, slaves, builds and properties.
+Datetimes are stored as naive UTC; property values as JSON text, deduplicated."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, update
+
+from buildapi.db.schema.status import (
+    build_properties,
+    builders,
+    builds,
+    masters,
+    properties,
+    schedulerdb_requests,
+    slaves,
+    sourcestamps,
+)
+
+# Where Buildbot says a property came from; anything else is set by the build itself.
+PROPERTY_SOURCES = {
+    "slavename": "BuildSlave",
+    "basedir": "BuildSlave",
+    "buildername": "Builder",
+    "buildnumber": "Build",
+    "branch": "Scheduler",
+    "revision": "Scheduler",
+    "repository": "Scheduler",
+    "project": "Scheduler",
+    "scheduler": "Scheduler",
+    "buildid": "Scheduler",
+    "builduid": "Scheduler",
+}
+
+
+def naive_utc(epoch: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class StatusBuildStart:
+    buildername: str
+    buildnumber: int
+    category: str
+    master_url: str
+    master_name: str
+    slave: str
+    starttime: float
+    reason: str
+    branch: str | None
+    revision: str | None
+    properties: Mapping[str, Any]
+    scheduler_links: tuple[tuple[int, int], ...] = ()  # (request id, schedulerdb build id)
+
+
+class StatusWriter:
+    """Writes builds into statusdb, remembering the ids of rows that are shared between builds."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple, int] = {}
+
+    def start_build(self, connection: Connection, start: StatusBuildStart) -> int:
+        master_id = self._row_id(connection, masters, url=start.master_url, name=start.master_name)
+        builder_id = self._row_id(
+            connection,
+            builders,
+            name=start.buildername,
+            master_id=master_id,
+            insert_also={"category": start.category},
+        )
+        slave_id = self._row_id(connection, slaves, name=start.slave)
+        source_id = connection.execute(
+            insert(sourcestamps).values(branch=_clip(start.branch), revision=_clip(start.revision))
+        ).inserted_primary_key[0]
+        build_id = int(
+            connection.execute(
+                insert(builds).values(
+                    buildnumber=start.buildnumber,
+                    builder_id=builder_id,
+                    slave_id=slave_id,
+                    master_id=master_id,
+                    starttime=naive_utc(start.starttime),
+                    reason=start.reason[:500],
+                    source_id=source_id,
+                    lost=False,
+                )
+            ).inserted_primary_key[0]
+        )
+        self.add_properties(connection, build_id, start.properties)
+        if start.scheduler_links:
+            connection.execute(
+                insert(schedulerdb_requests),
+                [
+                    {
+                        "status_build_id": build_id,
+                        "scheduler_request_id": brid,
+                        "scheduler_build_id": scheduler_build_id,
+                    }
+                    for brid, scheduler_build_id in start.scheduler_links
+                ],
+            )
+        return build_id
+
+    def finish_build(
+        self,
+        connection: Connection,
+        build_id: int,
+        endtime: float,
+        result: int,
+        extra: Mapping[str, Any],
+    ) -> None:
+        connection.execute(
+            update(builds)
+            .where(builds.c.id == build_id)
+            .values(endtime=naive_utc(endtime), result=result)
+        )
+        self.add_properties(connection, build_id, extra)
+
+    def add_properties(
+        self, connection: Connection, build_id: int, values: Mapping[str, Any]
+    ) -> None:
+        rows = [
+            {"build_id": build_id, "property_id": self.property_id(connection, name, value)}
+            for name, value in sorted(values.items())
+        ]
+        if rows:
+            connection.execute(insert(build_properties), rows)
+
+    def property_id(self, connection: Connection, name: str, value: Any) -> int:
+        source = PROPERTY_SOURCES.get(name, "Build")
+        return self._row_id(
+            connection, properties, name=name, source=source, value=json.dumps(value)
+        )
+
+    def forget(self) -> None:
+        """Drop remembered ids, e.g. after a rolled-back transaction."""
+        self._ids.clear()
+
+    def _row_id(
+        self,
+        connection: Connection,
+        table: Table,
+        insert_also: Mapping[str, Any] | None = None,
+        **values: Any,
+    ) -> int:
+        """The id of the row with these values, inserting it (plus `insert_also`) if missing."""
+        key = (table.name, *sorted(values.items()))
+        cached = self._ids.get(key)
+        if cached is not None:
+            return cached
+        found = connection.execute(
+            select(table.c.id).where(*(table.c[name] == value for name, value in values.items()))
+        ).scalar()
+        if found is None:
+            row = {**values, **(insert_also or {})}
+            found = connection.execute(insert(table).values(**row)).inserted_primary_key[0]
+        self._ids[key] = int(found)
+        return int(found)
+
+
+def last_buildnumber(connection: Connection, buildername: str, master_url: str) -> int:
+    """The highest build number this master has used for this builder (-1 when none)."""
+    return int(
+        connection.execute(
+            select(func.coalesce(func.max(builds.c.buildnumber), -1))
+            .join(builders, builders.c.id == builds.c.builder_id)
+            .join(masters, masters.c.id == builds.c.master_id)
+            .where(builders.c.name == buildername, masters.c.url == master_url)
+        ).scalar()
+    )
+
+
+def _clip(text: str | None) -> str | None:
+    """statusdb keeps only 50 characters of branch and revision."""
+    return text[:50] if text else text
+
+
+@dataclass(frozen=True)
+class StatusBuild:
+    id: int
+    slave: str
+    starttime: datetime.datetime | None
+    endtime: datetime.datetime | None
+    result: int | None
+
+
+def find_build(
+    connection: Connection, master_url: str, buildername: str, number: int
+) -> StatusBuild | None:
+    """The newest build with this number of this builder on this master."""
+    row = connection.execute(
+        select(builds.c.id, slaves.c.name, builds.c.starttime, builds.c.endtime, builds.c.result)
+        .join(builders, builders.c.id == builds.c.builder_id)
+        .join(masters, masters.c.id == builds.c.master_id)
+        .join(slaves, slaves.c.id == builds.c.slave_id)
+        .where(
+            builders.c.name == buildername,
+            masters.c.url == master_url,
+            builds.c.buildnumber == number,
+        )
+        .order_by(builds.c.id.desc())
+        .limit(1)
+    ).first()
+    return StatusBuild(*row) if row else None
+
+
+def close_unfinished_builds(connection: Connection, now: float, result: int) -> int:
+    """Mark builds that never finished (their master went away) as lost."""
+    return connection.execute(
+        update(builds)
+        .where(builds.c.endtime.is_(None))
+        .values(endtime=naive_utc(now), result=result, lost=True)
+    ).rowcount
