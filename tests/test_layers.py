@@ -19,7 +19,7 @@ FORBIDDEN = {
 # third-party package -> the only modules allowed to import it
 CONFINED = {
     "fastapi": ("buildapi.web",),
-    "starlette": ("buildapi.web",),
+    "starlette": ("buildapi.web", "buildapi.farm.web"),
     "kombu": ("buildapi.selfserve.broker", "buildapi.agent.consumer"),
     "sqlalchemy": ("buildapi.db",),
     "alembic": ("buildapi.db",),

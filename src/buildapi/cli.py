@@ -17,10 +17,12 @@ from buildapi.errors import BuildAPIError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
+DEMO_HISTORY_DAYS = 2.0
+DEMO_JOBS_PER_DAY = 3000
+
 # Commands whose machinery arrives in later releases; they still parse the common options.
 PLANNED = {
     "agent": "the self-serve agent",
-    "farm": "the simulated build farm",
     "dumps": "the JSON dumps writer",
     "mail-waittimes": "the wait-time e-mail report",
     "token": "API token management",
@@ -32,10 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(
-            args.config,
-            data_dir=args.data_dir,
+            getattr(args, "config", None),
+            data_dir=getattr(args, "data_dir", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            farm_seed=getattr(args, "seed", None),
+            farm_speed=getattr(args, "speed", None),
         )
     except BuildAPIError as exc:
         print(f"buildapi: {exc.msg}", file=sys.stderr)
@@ -56,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: an option given before a nested subcommand is not reset by the subcommand.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument(
         "--config", type=Path, help="TOML configuration file (default: $BUILDAPI_CONFIG)"
     )
@@ -70,14 +75,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", parents=[common], help="run everything on embedded defaults")
     _add_listen_options(demo)
-    demo.add_argument("--seed", type=int, default=1, help="seed of the simulated farm")
+    _add_farm_options(demo)
     demo.add_argument(
-        "--speed",
+        "--history-days",
         type=_positive_float,
-        default=60.0,
-        help="farm seconds per real second (default 60)",
+        default=DEMO_HISTORY_DAYS,
+        help=f"days of past builds written on first start (default {DEMO_HISTORY_DAYS})",
     )
     demo.set_defaults(handler=run_demo)
+
+    farm = commands.add_parser(
+        "farm", parents=[common], help="run the simulated build farm, or write its history"
+    )
+    _add_farm_options(farm)
+    farm.set_defaults(handler=run_farm)
+    farm_commands = farm.add_subparsers(dest="farm_command", metavar="ACTION")
+    history = farm_commands.add_parser(
+        "history", parents=[common], help="write days of past builds into the databases, fast"
+    )
+    history.add_argument("--days", type=_positive_float, required=True, help="days of history")
+    history.add_argument(
+        "--jobs-per-day", type=_positive_int, required=True, help="build requests per day"
+    )
+    history.add_argument(
+        "--seed", type=int, default=argparse.SUPPRESS, help="seed of the random choices"
+    )
+    history.add_argument(
+        "--end", type=_positive_float, help="epoch seconds the history ends at (default now)"
+    )
+    history.set_defaults(handler=run_farm_history)
 
     web = commands.add_parser("web", parents=[common], help="run the HTTP server")
     _add_listen_options(web)
@@ -104,6 +130,28 @@ def _add_listen_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
 
 
+def _add_farm_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seed", type=int, default=argparse.SUPPRESS, help="seed of the simulated farm"
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=argparse.SUPPRESS,
+        help="farm seconds per real second: durations and push rates (default 30)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -123,11 +171,9 @@ def _not_available(name: str, what: str) -> Handler:
 
 
 def run_db_init(_args: argparse.Namespace, settings: Settings) -> int:
-    from buildapi.db.setup import init_databases
-
     databases = Databases.from_settings(settings)
     try:
-        init_databases(databases)
+        _initialise(databases)
     finally:
         databases.dispose()
     for name in ("schedulerdb", "statusdb", "buildapi_db"):
@@ -148,43 +194,135 @@ def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
-    _serve(settings, announce=False)
+    from buildapi.layout import load_layout
+
+    databases = Databases.from_settings(settings)
+    try:
+        _serve(settings, load_layout(settings), databases, announce=False)
+    finally:
+        databases.dispose()
     return 0
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from buildapi.db.setup import init_databases
+    from buildapi.farm.launch import RunningFarm, build_farm, with_free_ports
+    from buildapi.layout import load_layout
 
     databases = Databases.from_settings(settings)
     try:
-        init_databases(databases)
+        _initialise(databases)
+        layout = load_layout(settings)
+        if _is_empty(databases):
+            _write_history(settings, layout, databases, args.history_days, DEMO_JOBS_PER_DAY)
+        settings = with_free_ports(settings, layout)
+        layout = load_layout(settings)
+        print(
+            f"BuildAPI demo: data in {settings.data_dir.resolve()}, farm seed "
+            f"{settings.farm_seed} at {settings.farm_speed:g}x",
+            flush=True,
+        )
+        with RunningFarm(build_farm(settings, layout, databases), settings):
+            _serve(settings, layout, databases, announce=True)
     finally:
         databases.dispose()
-    print(f"BuildAPI demo: data in {settings.data_dir.resolve()} (seed {args.seed})", flush=True)
-    _serve(settings, announce=True)
     return 0
 
 
-def _serve(settings: Settings, announce: bool) -> None:
-    import uvicorn
+def run_farm(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
 
+    from buildapi.farm.launch import RunningFarm, build_farm
     from buildapi.layout import load_layout
-    from buildapi.web.app import create_app
 
     layout = load_layout(settings)
     databases = Databases.from_settings(settings)
-    app = create_app(settings, databases, layout)
-    if announce:
-        print(
-            f"BuildAPI is serving http://{settings.host}:{settings.port}{settings.mount_prefix}/",
-            flush=True,
-        )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
-        uvicorn.run(
-            app, host=settings.host, port=settings.port, log_level=settings.log_level.lower()
+        with RunningFarm(build_farm(settings, layout, databases), settings):
+            print(f"farm running at {settings.farm_speed:g}x; Ctrl-C stops it", flush=True)
+            stop.wait()
+    finally:
+        databases.dispose()
+    return 0
+
+
+def run_farm_history(args: argparse.Namespace, settings: Settings) -> int:
+    from buildapi.layout import load_layout
+
+    databases = Databases.from_settings(settings)
+    try:
+        _initialise(databases)
+        stats = _write_history(
+            settings,
+            load_layout(settings),
+            databases,
+            args.days,
+            args.jobs_per_day,
+            getattr(args, "end", None),
         )
     finally:
         databases.dispose()
+    print(
+        f"wrote {stats.requests} build requests in {stats.buildsets} buildsets, "
+        f"{stats.builds} builds, in {stats.seconds:.1f} s"
+    )
+    return 0
+
+
+def _initialise(databases: Databases) -> None:
+    from buildapi.db.setup import init_databases
+
+    init_databases(databases)
+
+
+def _is_empty(databases: Databases) -> bool:
+    from buildapi.db.queries.buildrequests import count_requests
+
+    with databases.schedulerdb.connect() as connection:
+        return count_requests(connection) == 0
+
+
+def _write_history(  # type: ignore[no-untyped-def]
+    settings: Settings,
+    layout,
+    databases: Databases,
+    days: float,
+    jobs_per_day: int,
+    end: float | None = None,
+):
+    import time
+
+    from tqdm import tqdm
+
+    from buildapi.farm.history import write_history
+
+    total = int(days * jobs_per_day)
+    with tqdm(total=total, unit="req", desc="history", disable=None) as bar:
+        return write_history(
+            layout,
+            databases,
+            days=days,
+            jobs_per_day=jobs_per_day,
+            seed=settings.farm_seed,
+            end=end or time.time(),
+            zone=settings.zone,
+            progress=bar.update,
+        )
+
+
+def _serve(settings: Settings, layout, databases: Databases, announce: bool) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from buildapi.web.app import create_app
+
+    app = create_app(settings, databases, layout)
+    if announce:
+        url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
+        print(f"BuildAPI is serving {url}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
 def _safe_url(url: str) -> str:

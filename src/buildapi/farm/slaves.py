@@ -14,6 +14,10 @@ class SlavePools:
         self._pool_of = {name: pool for pool, names in pools.items() for name in names}
         self.busy: set[str] = set()
 
+    @property
+    def known(self) -> set[str]:
+        return set(self._pool_of)
+
     def has_idle(self, pool: str) -> bool:
         return bool(self._idle.get(pool))
 

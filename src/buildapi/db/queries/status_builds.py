@@ -39,7 +39,8 @@ PROPERTY_SOURCES = {
 
 
 def naive_utc(epoch: float) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).replace(tzinfo=None)
+    """Whole seconds, as the status plugin wrote them (MySQL DATETIME keeps no fraction)."""
+    return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
