@@ -106,7 +106,8 @@ def _slave_page(farm: Farm, slave: str) -> Response:
         if running
         else "idle"
     )
-    return HTMLResponse(f"<html><body><h1>Buildslave {html.escape(slave)}</h1>{doing}</body></html>")
+    title = f"<h1>Buildslave {html.escape(slave)}</h1>"
+    return HTMLResponse(f"<html><body>{title}{doing}</body></html>")
 
 
 async def _change_hook(request: Request, farm: Farm) -> Response:

@@ -60,7 +60,11 @@ class StatusBuildStart:
 
 
 class StatusWriter:
-    """Writes builds into statusdb, remembering the ids of rows that are shared between builds."""
+    """Writes builds into statusdb, remembering the ids of rows that are shared between builds.
+
+    Properties are deduplicated within this writer's memory only: most values (request ids,
+    log URLs) are new with every build, so looking each one up first would double the work,
+    and a duplicate property row is harmless to every reader."""
 
     def __init__(self) -> None:
         self._ids: dict[tuple, int] = {}
@@ -154,9 +158,11 @@ class StatusWriter:
         cached = self._ids.get(key)
         if cached is not None:
             return cached
-        found = connection.execute(
-            select(table.c.id).where(*(table.c[name] == value for name, value in values.items()))
-        ).scalar()
+        found = None
+        if table is not properties:
+            found = connection.execute(
+                select(table.c.id).where(*(table.c[n] == v for n, v in values.items()))
+            ).scalar()
         if found is None:
             row = {**values, **(insert_also or {})}
             found = connection.execute(insert(table).values(**row)).inserted_primary_key[0]

@@ -1,0 +1,138 @@
+"""Bulk writes for generated history: the caller assigns ids (from `next_ids`), so rows go in
+with one executemany per batch and no round trip per row."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, MetaData, func, insert, select, text
+
+from buildapi.db.queries.schedulers import load_scheduler, save_scheduler_state
+from buildapi.db.schema.status import builders, builds, masters, properties, slaves
+
+BATCH_ROWS = 5000
+
+
+def next_ids(connection: Connection, metadata: MetaData) -> dict[str, int]:
+    """Table name -> the first free id (max + 1) of every table with an integer key."""
+    found: dict[str, int] = {}
+    for name, table in metadata.tables.items():
+        keys = list(table.primary_key.columns)
+        if len(keys) == 1:
+            top = connection.execute(select(func.max(keys[0]))).scalar()
+            found[name] = int(top or 0) + 1
+    return found
+
+
+def last_buildnumbers(connection: Connection) -> dict[tuple[str, str], int]:
+    """(master url, builder name) -> the highest build number the statusdb holds."""
+    rows = connection.execute(
+        select(masters.c.url, builders.c.name, func.max(builds.c.buildnumber))
+        .join(builders, builders.c.id == builds.c.builder_id)
+        .join(masters, masters.c.id == builds.c.master_id)
+        .group_by(masters.c.url, builders.c.name)
+    )
+    return {(url, name): int(number) for url, name, number in rows}
+
+
+@dataclass(frozen=True)
+class StatusNames:
+    """Ids of the statusdb rows that builds share: masters, builders and slaves."""
+
+    masters: dict[str, int]  # url -> id
+    builders: dict[tuple[str, int], int]  # (name, master id) -> id
+    slaves: dict[str, int]  # name -> id
+
+
+def status_names(connection: Connection) -> StatusNames:
+    slave_rows = connection.execute(
+        select(slaves.c.name, func.min(slaves.c.id)).group_by(slaves.c.name)
+    )
+    return StatusNames(
+        masters={
+            url: int(mid) for url, mid in connection.execute(select(masters.c.url, masters.c.id))
+        },
+        builders={
+            (name, master_id): builder_id
+            for builder_id, name, master_id in connection.execute(
+                select(builders.c.id, builders.c.name, builders.c.master_id)
+            )
+        },
+        slaves={name: int(sid) for name, sid in slave_rows},
+    )
+
+
+def known_properties(
+    connection: Connection, excluding: Collection[str]
+) -> dict[tuple[str, str, str], int]:
+    """(name, source, JSON value) -> id of the existing properties, but for the names
+    `excluding` (those with a value per build, too many to load)."""
+    rows = connection.execute(
+        select(
+            properties.c.name, properties.c.source, properties.c.value, func.min(properties.c.id)
+        )
+        .where(properties.c.name.not_in(sorted(excluding)))
+        .group_by(properties.c.name, properties.c.source, properties.c.value)
+    )
+    return {(name, source, value): int(pid) for name, source, value, pid in rows}
+
+
+class BulkInserter:
+    """Buffers rows per table and inserts each full batch with one executemany. Every row of
+    a table must have the same keys."""
+
+    def __init__(
+        self, connection: Connection, metadata: MetaData, batch_rows: int = BATCH_ROWS
+    ) -> None:
+        self.connection = connection
+        self.metadata = metadata
+        self.batch_rows = batch_rows
+        self.written = 0
+        self._buffers: dict[str, list[Mapping[str, Any]]] = {}
+
+    def add(self, table: str, row: Mapping[str, Any]) -> None:
+        buffer = self._buffers.setdefault(table, [])
+        buffer.append(row)
+        if len(buffer) >= self.batch_rows:
+            self._flush_table(table)
+
+    def flush(self) -> None:
+        for table in sorted(self._buffers):
+            self._flush_table(table)
+
+    def _flush_table(self, table: str) -> None:
+        rows = self._buffers.pop(table, [])
+        if rows:
+            self.connection.execute(insert(self.metadata.tables[table]), rows)
+            self.written += len(rows)
+
+
+def sync_sequences(connection: Connection, metadata: MetaData) -> None:
+    """PostgreSQL sequences do not move when ids are given explicitly; move them past the
+    highest id so later plain inserts (the live farm's) do not collide. Other engines
+    follow the ids by themselves."""
+    if connection.dialect.name != "postgresql":
+        return
+    for name, table in sorted(metadata.tables.items()):
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or keys[0].autoincrement not in (True, "auto"):
+            continue
+        column = keys[0].name
+        connection.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
+                f'COALESCE(MAX("{column}"), 1), MAX("{column}") IS NOT NULL) FROM "{name}"'
+            )
+        )
+
+
+def raise_last_processed(
+    connection: Connection, scheduler: str, class_name: str, changeid: int
+) -> None:
+    """Record that a scheduler has seen every change up to `changeid`, so a live scheduler
+    does not order builds again for changes written as history."""
+    schedulerid, state = load_scheduler(connection, scheduler, class_name)
+    state["last_processed"] = max(int(state.get("last_processed", 0)), changeid)
+    save_scheduler_state(connection, schedulerid, state)

@@ -1,0 +1,201 @@
+"""The simulated farm over long seeded runs: the invariants a real Buildbot farm keeps."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlalchemy import text, update
+
+from buildapi.db.schema.scheduler import buildrequests
+from buildapi.farm.farm import Farm
+from buildapi.farm.jobs import CANCELLED
+from tests.unit.farm.conftest import make_farm
+from tests.unit.farm.invariants import check_all, rows
+
+
+def claim_order_kept(farm: Farm) -> None:
+    """Builds started in the last step took the best pending request of their pool: higher
+    priority first, then oldest; nothing better than a build's best request is left waiting."""
+    now = int(farm.clock.now())
+    started = [build for build in farm.running.values() if int(build.started) == now]
+    if not started:
+        return
+    keys = {
+        brid: (-priority, submitted, brid)
+        for brid, priority, submitted in rows(
+            farm.databases.schedulerdb, "SELECT id, priority, submitted_at FROM buildrequests"
+        )
+    }
+    pending = rows(
+        farm.databases.schedulerdb,
+        "SELECT id, buildername FROM buildrequests WHERE claimed_at = 0 AND complete = 0",
+    )
+    for build in started:
+        pool = farm.layout.builders[build.buildername].slavepool
+        best = min(keys[brid] for brid in build.brids)
+        for brid, name in pending:
+            builder = farm.layout.builders.get(name)
+            if builder and builder.slavepool == pool and farm.routing.masters_for(name):
+                assert keys[brid] > best, f"request {brid} waits while {build.brids} ran"
+
+
+class FarmMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.directory = Path(tempfile.mkdtemp(prefix="farm-"))
+        self.farm = make_farm(self.directory)
+
+    def teardown(self) -> None:
+        self.farm.databases.dispose()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    @rule(minutes=st.integers(min_value=1, max_value=30))
+    def advance(self, minutes: int) -> None:
+        self.farm.advance(minutes * 60.0, tick=60.0)
+        claim_order_kept(self.farm)
+
+    @precondition(lambda self: bool(self.farm.running))
+    @rule(pick=st.integers(min_value=0, max_value=10_000))
+    def stop_a_build(self, pick: int) -> None:
+        build = sorted(self.farm.running.values(), key=lambda b: b.key)[
+            pick % len(self.farm.running)
+        ]
+        self.farm.stop_build(*build.key)
+        found = rows(
+            self.farm.databases.schedulerdb,
+            f"SELECT complete, results FROM buildrequests WHERE id IN "
+            f"({','.join(map(str, build.brids))})",
+        )
+        assert set(found) == {(1, CANCELLED)}
+        self.farm.step()
+
+    @rule(pick=st.integers(min_value=0, max_value=10_000), priority=st.integers(-5, 5))
+    def reprioritize(self, pick: int, priority: int) -> None:
+        pending = rows(
+            self.farm.databases.schedulerdb,
+            "SELECT id FROM buildrequests WHERE claimed_at = 0 AND complete = 0 ORDER BY id",
+        )
+        if pending:
+            brid = pending[pick % len(pending)][0]
+            with self.farm.databases.schedulerdb.begin() as connection:
+                connection.execute(
+                    update(buildrequests)
+                    .where(buildrequests.c.id == brid)
+                    .values(priority=priority)
+                )
+        self.farm.step()
+        claim_order_kept(self.farm)
+
+    @invariant()
+    def databases_are_consistent(self) -> None:
+        check_all(self.farm)
+
+
+TestFarmMachine = FarmMachine.TestCase
+TestFarmMachine.settings = hypothesis_settings(
+    max_examples=5, stateful_step_count=10, deadline=None
+)
+
+
+def test_a_day_of_farm_keeps_every_invariant(farm: Farm) -> None:
+    farm.advance(86400.0, tick=300.0)
+    check_all(farm)
+    results = {
+        row[0] for row in rows(farm.databases.statusdb, "SELECT DISTINCT result FROM builds")
+    }
+    assert {0, 1, 2, 5} <= results, f"result mix too narrow: {results}"
+    merged = rows(
+        farm.databases.schedulerdb,
+        "SELECT COUNT(*) FROM (SELECT number, start_time FROM builds GROUP BY brid, number, "
+        "start_time) AS b",
+    )
+    assert merged[0][0] > 0
+    nightly = rows(
+        farm.databases.schedulerdb,
+        "SELECT COUNT(*) FROM buildrequests WHERE buildername LIKE '% nightly'",
+    )
+    assert nightly[0][0] > 0, "no nightly ran in a day"
+    tests = rows(
+        farm.databases.schedulerdb,
+        "SELECT COUNT(*) FROM buildrequests WHERE buildername LIKE '% test %'",
+    )
+    assert tests[0][0] > 0, "no test was triggered by a build"
+
+
+def test_merging_happens_when_a_pool_is_busy(tmp_path: Path) -> None:
+    farm = make_farm(tmp_path, push_rates={"mozilla-inbound": 40.0})
+    farm.advance(6 * 3600.0, tick=60.0)
+    links = rows(
+        farm.databases.statusdb,
+        "SELECT status_build_id, scheduler_build_id FROM schedulerdb_requests ORDER BY 1",
+    )
+    builds: dict[int, list[int]] = {}
+    for status_id, scheduler_build_id in links:
+        builds.setdefault(status_id, []).append(scheduler_build_id)
+    merged = [ids for ids in builds.values() if len(ids) > 1]
+    assert merged, "a busy branch never merged requests"
+    for ids in merged:
+        shared = rows(
+            farm.databases.schedulerdb,
+            "SELECT DISTINCT number, start_time FROM builds "
+            f"WHERE id IN ({','.join(map(str, ids))})",
+        )
+        assert len(shared) == 1, f"merged builds rows {ids} differ: {shared}"
+    farm.databases.dispose()
+
+
+def dump(farm: Farm) -> dict[str, list]:
+    tables = {}
+    for engine in (farm.databases.schedulerdb, farm.databases.statusdb):
+        with engine.connect() as connection:
+            names = [
+                row[0]
+                for row in connection.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                )
+            ]
+            for name in names:
+                tables[f"{engine.url.database}:{name}".rsplit("/", 1)[-1]] = list(
+                    connection.execute(text(f'SELECT * FROM "{name}" ORDER BY 1'))
+                )
+    return tables
+
+
+def test_same_seed_and_steps_give_the_same_databases(tmp_path: Path) -> None:
+    first = make_farm(tmp_path / "a", seed=11)
+    second = make_farm(tmp_path / "b", seed=11)
+    other = make_farm(tmp_path / "c", seed=12)
+    for farm in (first, second, other):
+        farm.advance(4 * 3600.0, tick=60.0)
+    assert dump(first) == dump(second)
+    assert dump(first) != dump(other)
+    for farm in (first, second, other):
+        farm.databases.dispose()
+
+
+def test_restart_requeues_builds_that_were_running(tmp_path: Path) -> None:
+    farm = make_farm(tmp_path)
+    farm.advance(3 * 3600.0, tick=60.0)
+    running = sorted(brid for build in farm.running.values() for brid in build.brids)
+    assert running
+    farm.databases.dispose()
+    again = make_farm(tmp_path, start=farm.clock.now() + 60)
+    pending = {
+        row[0]
+        for row in rows(
+            again.databases.schedulerdb,
+            "SELECT id FROM buildrequests WHERE claimed_at = 0 AND complete = 0",
+        )
+    }
+    assert set(running) <= pending
+    assert rows(again.databases.statusdb, "SELECT COUNT(*) FROM builds WHERE endtime IS NULL") == [
+        (0,)
+    ]
+    again.advance(600.0)
+    check_all(again)
+    again.databases.dispose()
