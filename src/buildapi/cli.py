@@ -138,7 +138,7 @@ def _add_farm_options(parser: argparse.ArgumentParser) -> None:
         "--speed",
         type=_positive_float,
         default=argparse.SUPPRESS,
-        help="farm seconds per real second: durations and push rates (default 30)",
+        help="farm seconds per real second: durations and push rates (default 60)",
     )
 
 

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     )
     farm_seed: int = Field(1, description="Seed of the simulated farm's random choices.")
     farm_speed: float = Field(
-        30.0, gt=0, description="Simulated farm seconds per real second (durations, rates)."
+        60.0, gt=0, description="Simulated farm seconds per real second (durations, rates)."
     )
     farm_push_rates: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_PUSH_RATES),

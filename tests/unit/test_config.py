@@ -92,5 +92,5 @@ def test_example_config_sets_every_key_and_loads(tmp_path: Path) -> None:
     example = Path(str(resources.files("buildapi") / "examples" / "buildapi.toml"))
     text = example.read_text(encoding="utf-8")
     for key in Settings.model_fields:
-        assert f"\n{key} = " in text or f"\n# {key} = " in text, f"{key} missing from example"
+        assert f"\n{key} = " in text or f"\n[{key}]" in text, f"{key} missing from example"
     load_settings(example)
