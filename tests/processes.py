@@ -72,3 +72,12 @@ def _read_until(lines: queue.Queue[str | None], marker: str, timeout: float) -> 
         if marker in line:
             return seen
     raise AssertionError(f"server did not start within {timeout}s:\n{''.join(seen)}")
+
+
+def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Check `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s")
+        time.sleep(0.2)

@@ -24,8 +24,8 @@ CONFINED = {
     "sqlalchemy": ("buildapi.db",),
     "alembic": ("buildapi.db",),
 }
-# Importing exception types is not building SQL.
-ALLOWED_EVERYWHERE = ("sqlalchemy.exc",)
+# Exception types and connection types (for type hints) are not building SQL.
+ALLOWED_EVERYWHERE = ("sqlalchemy.exc", "sqlalchemy.Connection", "sqlalchemy.Engine")
 
 
 def modules() -> list[tuple[str, Path]]:
@@ -43,7 +43,7 @@ def imports_of(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
