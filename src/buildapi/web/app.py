@@ -23,13 +23,13 @@ from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
 from buildapi.web.responses import make_templates
-from buildapi.web.routes import ops
+from buildapi.web.routes import live, ops
 from buildapi.web.sections import served_sections
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-ROUTERS = (ops.router,)
+ROUTERS = (ops.router, live.router)
 
 
 def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> FastAPI:
@@ -53,7 +53,7 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         redirect_slashes=False,
     )
     api.state.buildapi = AppState(settings=settings, databases=databases, layout=layout)
-    api.state.templates = make_templates()
+    api.state.templates = make_templates(settings.zone)
     install_error_handlers(api)
     for router in ROUTERS:
         api.include_router(router)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi.templating import Jinja2Templates
@@ -11,16 +13,30 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from buildapi import __version__
-from buildapi.web.urls import link
+from buildapi.web.urls import app_path, link
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-def make_templates() -> Jinja2Templates:
+def make_templates(zone: ZoneInfo) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.globals["version"] = __version__
+    templates.env.globals["zone"] = zone.key
     templates.env.filters["pretty_json"] = pretty_json
+    templates.env.filters["localtime"] = lambda epoch: local_time(epoch, zone)
+    templates.env.filters["duration"] = duration
     return templates
+
+
+def local_time(epoch: float | None, zone: ZoneInfo) -> str:
+    if not epoch:
+        return "-"
+    return datetime.datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def duration(seconds: float) -> str:
+    """`H:MM:SS`, or `N days, H:MM:SS` past a day; never negative."""
+    return str(datetime.timedelta(seconds=max(0, int(seconds))))
 
 
 def pretty_json(data: Any) -> str:
@@ -50,7 +66,13 @@ def render(
     return templates.TemplateResponse(
         request,
         template,
-        {"data": data, "title": title, "url": lambda path: link(request, path), **context},
+        {
+            "data": data,
+            "title": title,
+            "url": lambda path: link(request, path),
+            "request_path": app_path(request),
+            **context,
+        },
         status_code=status,
         headers=headers,
     )

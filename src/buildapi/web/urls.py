@@ -6,3 +6,10 @@ from starlette.requests import Request
 def link(request: Request, path: str) -> str:
     """The URL path of `path` (an app path such as `/self-serve`) under the mount prefix."""
     return f"{request.scope.get('root_path', '')}{path}"
+
+
+def app_path(request: Request) -> str:
+    """The request's path inside the app, without the mount prefix."""
+    root = request.scope.get("root_path", "")
+    path = request.url.path
+    return path[len(root) :] if root and path.startswith(root) else path

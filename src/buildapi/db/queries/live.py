@@ -1,0 +1,98 @@
+"""What the farm is doing now: pending requests and running builds, for views and dumps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Connection, or_, select
+
+from buildapi.db.schema.scheduler import buildrequests, builds, buildsets, sourcestamps
+
+
+@dataclass(frozen=True)
+class BranchFilter:
+    """A branch as sourcestamps name it: its short name, its repository path, or a path whose
+    last segment is the short name. No substring matching on user input."""
+
+    name: str
+    repo_path: str
+
+    def clause(self, column) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+        escaped = self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return or_(
+            column == self.name,
+            column == self.repo_path,
+            column.like(f"%/{escaped}", escape="\\"),
+        )
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    id: int
+    branch: str | None
+    revision: str | None
+    buildername: str
+    submitted_at: int
+
+
+@dataclass(frozen=True)
+class RunningRow:
+    build_id: int
+    brid: int
+    branch: str | None
+    revision: str | None
+    buildername: str
+    submitted_at: int
+    last_heartbeat: int
+    claimed_by_name: str | None
+    start_time: int
+    number: int
+
+
+def pending_rows(connection: Connection, branch: BranchFilter | None = None) -> list[PendingRow]:
+    query = (
+        select(
+            buildrequests.c.id,
+            sourcestamps.c.branch,
+            sourcestamps.c.revision,
+            buildrequests.c.buildername,
+            buildrequests.c.submitted_at,
+        )
+        .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
+        .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
+        .where(buildrequests.c.claimed_at == 0, buildrequests.c.complete == 0)
+        .order_by(buildrequests.c.id)
+    )
+    if branch is not None:
+        query = query.where(branch.clause(sourcestamps.c.branch))
+    return [PendingRow(*row) for row in connection.execute(query)]
+
+
+def running_rows(connection: Connection, branch: BranchFilter | None = None) -> list[RunningRow]:
+    """One row per request of a running build; earlier (retried) attempts are left out."""
+    query = (
+        select(
+            builds.c.id,
+            buildrequests.c.id,
+            sourcestamps.c.branch,
+            sourcestamps.c.revision,
+            buildrequests.c.buildername,
+            buildrequests.c.submitted_at,
+            buildrequests.c.claimed_at,
+            buildrequests.c.claimed_by_name,
+            builds.c.start_time,
+            builds.c.number,
+        )
+        .join(buildrequests, buildrequests.c.id == builds.c.brid)
+        .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
+        .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
+        .where(
+            buildrequests.c.claimed_at > 0,
+            buildrequests.c.complete == 0,
+            builds.c.finish_time.is_(None),
+        )
+        .order_by(buildrequests.c.id)
+    )
+    if branch is not None:
+        query = query.where(branch.clause(sourcestamps.c.branch))
+    return [RunningRow(*row) for row in connection.execute(query)]
