@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -23,7 +25,6 @@ DEMO_JOBS_PER_DAY = 3000
 # Commands whose machinery arrives in later releases; they still parse the common options.
 PLANNED = {
     "agent": "the self-serve agent",
-    "dumps": "the JSON dumps writer",
     "mail-waittimes": "the wait-time e-mail report",
     "token": "API token management",
 }
@@ -109,6 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listen_options(web)
     web.set_defaults(handler=run_web)
 
+    dumps = commands.add_parser(
+        "dumps", parents=[common], help="write builds-pending, builds-running and builds-4hr"
+    )
+    dumps.add_argument("--out", type=Path, help="directory to write to (default: dumps_dir)")
+    dumps.add_argument("--every", type=_positive_float, help="rewrite every SECONDS until stopped")
+    dumps.add_argument(
+        "--day",
+        type=_date,
+        action="append",
+        default=[],
+        help="also write builds-YYYY-MM-DD.js.gz for this UTC day (repeatable)",
+    )
+    dumps.set_defaults(handler=run_dumps)
+
     db = commands.add_parser("db", help="create or migrate the databases")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser(
@@ -140,6 +155,13 @@ def _add_farm_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="farm seconds per real second: durations and push rates (default 60)",
     )
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
 def _positive_int(text: str) -> int:
@@ -221,8 +243,35 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"{settings.farm_seed} at {settings.farm_speed:g}x",
             flush=True,
         )
-        with RunningFarm(build_farm(settings, layout, databases), settings):
+        with (
+            RunningFarm(build_farm(settings, layout, databases), settings),
+            _dumps_in_background(settings, layout, databases),
+        ):
             _serve(settings, layout, databases, announce=True)
+    finally:
+        databases.dispose()
+    return 0
+
+
+def run_dumps(args: argparse.Namespace, settings: Settings) -> int:
+    import threading
+    import time
+
+    from buildapi.dumps.run import refresh_forever, write_day_dump, write_live_dumps
+    from buildapi.layout import load_layout
+
+    out = getattr(args, "out", None) or settings.dumps_path
+    layout = load_layout(settings)
+    databases = Databases.from_settings(settings)
+    try:
+        for day in args.day:
+            print(write_day_dump(databases, out, day))
+        every = getattr(args, "every", None)
+        if every:
+            print(f"writing the dumps to {out} every {every:g} s; Ctrl-C stops", flush=True)
+            refresh_forever(databases, layout, out, every, threading.Event())
+        for path in write_live_dumps(databases, layout, out, time.time()):
+            print(path)
     finally:
         databases.dispose()
     return 0
@@ -270,6 +319,27 @@ def run_farm_history(args: argparse.Namespace, settings: Settings) -> int:
         f"{stats.builds} builds, in {stats.seconds:.1f} s"
     )
     return 0
+
+
+@contextlib.contextmanager
+def _dumps_in_background(settings: Settings, layout, databases: Databases):  # type: ignore[no-untyped-def]
+    import threading
+
+    from buildapi.dumps.run import refresh_forever
+
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=refresh_forever,
+        args=(databases, layout, settings.dumps_path, settings.dumps_every_seconds, stop),
+        name="dumps",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _initialise(databases: Databases) -> None:

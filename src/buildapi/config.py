@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         "", description="Path the app is served under, e.g. /buildapi; empty = the root."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    dumps_dir: Path | None = Field(
+        None,
+        description="Where the JSON dumps are written and served from; default data_dir/buildjson.",
+    )
+    dumps_every_seconds: float = Field(
+        60.0, gt=0, description="How often `buildapi demo` rewrites the live dumps."
+    )
     clobberer_url: str = Field(
         "http://127.0.0.1:8099/clobberer", description="Where clobber requests are POSTed."
     )
@@ -125,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def dumps_path(self) -> Path:
+        return self.dumps_dir or self.data_dir / "buildjson"
 
     def database_url(self, name: str) -> str:
         """The URL of database `name` (schedulerdb, statusdb, buildapi_db); SQLite by default."""

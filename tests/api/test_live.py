@@ -9,49 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from buildapi.clock import VirtualClock
-from buildapi.config import Settings, load_settings
 from buildapi.db.engines import Databases
-from buildapi.db.setup import init_databases
 from buildapi.farm.farm import Farm
-from buildapi.layout import load_layout
-from tests.conftest import make_client
-
-START = 1_780_000_000.0
-
-
-@pytest.fixture(scope="module")
-def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return load_settings(data_dir=tmp_path_factory.mktemp("live"))
-
-
-@pytest.fixture(scope="module")
-def farm(live_settings: Settings) -> Iterator[Farm]:
-    """A busy farm: more pushes than slaves, so requests wait and builds merge. Shared by the
-    module's tests, which only read."""
-    settings = live_settings
-    databases = Databases.from_settings(settings)
-    init_databases(databases)
-    layout = load_layout(settings)
-    farm = Farm(
-        layout,
-        databases,
-        VirtualClock(START),
-        seed=3,
-        speed=1.0,
-        zone=settings.zone,
-        push_rates={"mozilla-inbound": 30.0, "try": 4.0},
-    )
-    farm.start()
-    farm.advance(3 * 3600.0, tick=120.0)
-    yield farm
-    databases.dispose()
-
-
-@pytest.fixture(scope="module")
-def client(live_settings: Settings, farm: Farm) -> Iterator[httpx.Client]:
-    with make_client(live_settings, farm.databases, farm.layout) as test_client:
-        yield test_client
 
 
 @contextmanager
@@ -77,32 +36,32 @@ def entries(tree: dict) -> list[tuple[str, str, dict]]:
     ]
 
 
-def test_pending_shape(client: httpx.Client, farm: Farm) -> None:
-    data = client.get("/pending?format=json").json()
+def test_pending_shape(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    data = farm_client.get("/pending?format=json").json()
     assert list(data) == ["pending"]
     found = entries(data["pending"])
     assert found, "a busy farm has pending requests"
     for branch, revision, item in found:
-        assert branch in farm.layout.branches or branch == "Unknown"
+        assert branch in busy_farm.layout.branches or branch == "Unknown"
         assert len(revision) == 40
         assert set(item) == {"id", "buildername", "submitted_at"}
         assert isinstance(item["id"], int) and isinstance(item["submitted_at"], int)
-    with farm.databases.schedulerdb.connect() as connection:
+    with busy_farm.databases.schedulerdb.connect() as connection:
         count = connection.exec_driver_sql(
             "SELECT COUNT(*) FROM buildrequests WHERE claimed_at = 0 AND complete = 0"
         ).scalar()
     assert len(found) == count
 
 
-def test_running_shape_folds_merged_requests(client: httpx.Client, farm: Farm) -> None:
-    data = client.get("/running", headers={"Accept": "application/json"}).json()
+def test_running_shape_folds_merged_requests(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    data = farm_client.get("/running", headers={"Accept": "application/json"}).json()
     found = entries(data["running"])
-    assert len(found) == len(farm.running)
+    assert len(found) == len(busy_farm.running)
     keys = {
         "id", "revision", "request_ids", "submitted_at", "buildername", "last_heartbeat",
         "claimed_by_name", "start_time", "number",
     }  # fmt: skip
-    by_requests = {tuple(build.brids): build for build in farm.running.values()}
+    by_requests = {tuple(build.brids): build for build in busy_farm.running.values()}
     merged = 0
     for _branch, revision, item in found:
         assert set(item) == keys
@@ -112,42 +71,41 @@ def test_running_shape_folds_merged_requests(client: httpx.Client, farm: Farm) -
         assert item["revision"] == revision
         merged += len(item["request_ids"]) > 1
     assert merged, "a busy farm merges requests"
-    pending_ids = {
-        item["id"] for _b, _r, item in entries(client.get("/pending?format=json").json()["pending"])
-    }
+    pending = farm_client.get("/pending?format=json").json()["pending"]
+    pending_ids = {item["id"] for _b, _r, item in entries(pending)}
     running_ids = {brid for _b, _r, item in found for brid in item["request_ids"]}
     assert not pending_ids & running_ids
 
 
-def test_branch_filter(client: httpx.Client, farm: Farm) -> None:
-    everything = client.get("/pending?format=json").json()["pending"]
-    inbound = client.get("/pending/mozilla-inbound?format=json").json()["pending"]
+def test_branch_filter(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    everything = farm_client.get("/pending?format=json").json()["pending"]
+    inbound = farm_client.get("/pending/mozilla-inbound?format=json").json()["pending"]
     assert list(inbound) == ["mozilla-inbound"]
     assert inbound["mozilla-inbound"] == everything["mozilla-inbound"]
-    assert client.get("/pending?branch=try&format=json").json()["pending"].keys() <= {"try"}
-    running = client.get("/running/try?format=json").json()["running"]
+    assert farm_client.get("/pending?branch=try&format=json").json()["pending"].keys() <= {"try"}
+    running = farm_client.get("/running/try?format=json").json()["running"]
     assert set(running) <= {"try"}
 
 
 @pytest.mark.parametrize("path", ["/pending/nowhere", "/running/nowhere", "/pending?branch=a%25"])
-def test_unknown_branch_is_404(client: httpx.Client, path: str) -> None:
-    response = client.get(path, headers={"Accept": "application/json"})
+def test_unknown_branch_is_404(farm_client: httpx.Client, path: str) -> None:
+    response = farm_client.get(path, headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.json()["status"] == "FAILED"
 
 
-def test_one_query_per_view(client: httpx.Client, farm: Farm) -> None:
+def test_one_query_per_view(farm_client: httpx.Client, busy_farm: Farm) -> None:
     for path in ("/pending?format=json", "/running?format=json", "/running"):
-        with counted(farm.databases) as statements:
-            assert client.get(path).status_code == 200
+        with counted(busy_farm.databases) as statements:
+            assert farm_client.get(path).status_code == 200
         assert len(statements) == 1, statements
 
 
-def test_pages_list_what_waits_and_runs(client: httpx.Client, farm: Farm) -> None:
-    page = client.get("/pending")
+def test_pages_list_what_waits_and_runs(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    page = farm_client.get("/pending")
     assert '<table class="sortable" id="pending">' in page.text
     assert page.text.count("<tr>") > 1
-    running = client.get("/running/mozilla-inbound")
+    running = farm_client.get("/running/mozilla-inbound")
     assert '<table class="sortable" id="running">' in running.text
-    build = sorted(farm.running.values(), key=lambda b: b.key)[0]
-    assert f"{build.master.http_url}/builders/" in client.get("/running").text
+    build = sorted(busy_farm.running.values(), key=lambda b: b.key)[0]
+    assert f"{build.master.http_url}/builders/" in farm_client.get("/running").text
