@@ -23,13 +23,13 @@ from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
 from buildapi.web.responses import make_templates
-from buildapi.web.routes import dumps, live, ops
+from buildapi.web.routes import dumps, live, ops, selfserve
 from buildapi.web.sections import served_sections
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-ROUTERS = (ops.router, live.router, dumps.router)
+ROUTERS = (ops.router, live.router, dumps.router, selfserve.router)
 
 
 def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> FastAPI:

@@ -1,0 +1,86 @@
+"""Self-serve read shapes: request objects, build objects (merged requests folded) and job
+objects, with the legacy key names clients parse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from buildapi.db.queries.jobrequests import JobRow
+from buildapi.db.queries.selfserve import BuildRow, RequestRow
+
+SUCCESS, RETRY = 0, 5
+
+
+def request_object(row: RequestRow) -> dict[str, Any]:
+    return {
+        "request_id": row.id,
+        "buildername": row.buildername,
+        "branch": row.branch,
+        "revision": row.revision,
+        "submittime": row.submitted_at,
+        "complete": row.complete,
+        "complete_at": row.complete_at,
+        "priority": row.priority,
+        "claimed_at": row.claimed_at,
+        "reason": row.reason,
+    }
+
+
+def build_objects(rows: Iterable[BuildRow]) -> list[dict[str, Any]]:
+    """One object per physical build, newest first: rows of merged requests share builder,
+    number and start time; `build_id` is the highest builds.id among them."""
+    folded: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = (row.request.buildername, row.number, row.start_time)
+        build = folded.get(key)
+        if build is None:
+            folded[key] = build = {
+                "build_id": row.build_id,
+                "buildnumber": row.number,
+                "buildername": row.request.buildername,
+                "branch": row.request.branch,
+                "revision": row.request.revision,
+                "starttime": row.start_time,
+                "endtime": row.finish_time,
+                "status": row.request.results if row.finish_time is not None else None,
+                "claimed_by_name": row.request.claimed_by_name,
+                "requests": [],
+            }
+        build["requests"].append(request_object(row.request))
+    return list(folded.values())
+
+
+def job_list(builds: Iterable[BuildRow], pending: Iterable[RequestRow]) -> list[dict[str, Any]]:
+    """Builds first, then pending requests, in one flat list (day and revision views)."""
+    return build_objects(builds) + [request_object(row) for row in pending]
+
+
+def with_properties(item: dict[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {**item, "properties": dict(properties)}
+
+
+def completeness(items: list[dict[str, Any]], now: float, stable_delay: int) -> dict[str, Any]:
+    """Done when every item ended at least `stable_delay` seconds ago; passed when, in
+    addition, every result is SUCCESS or RETRY (a retry ran again elsewhere)."""
+    unfinished = [
+        item
+        for item in items
+        if item.get("endtime") is None or now - item["endtime"] < stable_delay
+    ]
+    complete = bool(items) and not unfinished
+    passed = complete and all(item.get("status") in (SUCCESS, RETRY) for item in items)
+    return {"stableDelay": stable_delay, "job_complete": complete, "job_passed": passed}
+
+
+def job_object(row: JobRow) -> dict[str, Any]:
+    """The legacy job keys plus `id`, which legacy left out."""
+    return {
+        "id": row.id,
+        "action": row.action,
+        "who": row.who,
+        "when": row.when,
+        "completed_at": row.completed_at,
+        "complete_data": row.complete_data,
+        "what": row.what,
+    }

@@ -1,0 +1,249 @@
+"""Self-serve reads: branches, builds of a day or a revision, one build or request, jobs."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from buildapi.db.queries import selfserve as queries
+from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
+from buildapi.db.queries.live import BranchFilter
+from buildapi.errors import BadInput, NotFound
+from buildapi.selfserve import shapes
+from buildapi.web.deps import AppState, State
+from buildapi.web.negotiation import OutputFormat
+from buildapi.web.responses import render
+from buildapi.web.urls import link
+
+router = APIRouter(prefix="/self-serve", tags=["self-serve"])
+
+MAX_ID = 2**31 - 1  # the id columns are 32-bit on MySQL and PostgreSQL
+REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
+USER_LIMIT = 200
+Id = Annotated[int, Path(ge=0, le=MAX_ID)]
+
+
+def branch_of(state: AppState, name: str) -> BranchFilter:
+    branch = state.layout.branches.get(name)
+    if branch is None:
+        raise NotFound(f"Branch {name} not found")
+    return BranchFilter(name, branch.repo_path)
+
+
+def checked_revision(revision: str) -> str:
+    if not REVISION.fullmatch(revision):
+        raise BadInput(f"revision must be 12 to 40 hexadecimal characters, not {revision!r}")
+    return revision.lower()
+
+
+def day_window(state: AppState, date: str | None) -> tuple[datetime.date, int, int]:
+    """Midnight to midnight of `date` (default today) in the configured time zone."""
+    zone = state.settings.zone
+    if date is None:
+        day = datetime.datetime.now(zone).date()
+    else:
+        try:
+            day = datetime.date.fromisoformat(date)
+        except ValueError:
+            raise BadInput(f"date must be YYYY-MM-DD, not {date!r}") from None
+    start = datetime.datetime.combine(day, datetime.time(), zone)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), zone)
+    return day, int(start.timestamp()), int(end.timestamp())
+
+
+@router.get("", summary="Root of the API: the self-serve routes and their docs")
+def index(request: Request, fmt: OutputFormat, state: State) -> Response:
+    paths = request.app.openapi()["paths"]
+    routes = [
+        {"method": method.upper(), "path": path, "doc": operation.get("summary", "")}
+        for path, operations in paths.items()
+        if path.startswith("/self-serve")
+        for method, operation in operations.items()
+    ]
+    routes.sort(key=lambda entry: (entry["path"], entry["method"]))
+    data = {"branches": sorted(state.layout.branches), "routes": routes}
+    return render(request, fmt, data, template="selfserve_index.html", title="Self-serve")
+
+
+@router.get("/branches", summary="Return a list of all the branches")
+def branches(request: Request, fmt: OutputFormat, state: State) -> Response:
+    data = {name: branch.model_dump() for name, branch in state.layout.branches.items()}
+    return render(request, fmt, data, title="Branches")
+
+
+@router.get("/jobs", summary="Return a list of past self-serve requests")
+def jobs(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    num: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    who: str | None = None,
+    action: str | None = None,
+    branch: str | None = None,
+    job_state: Annotated[str | None, Query(alias="state")] = None,
+) -> Response:
+    where = JobFilter(who=who, action=action, branch=branch, state=job_state)
+    with state.databases.buildapi_db.connect() as connection:
+        found = [shapes.job_object(row) for row in list_jobs(connection, num, offset, where)]
+    return render(request, fmt, found, template="jobs.html", title="Job history")
+
+
+@router.get("/jobs/{job_id}", summary="Return information about a job request")
+def job(request: Request, fmt: OutputFormat, state: State, job_id: Id) -> Response:
+    with state.databases.buildapi_db.connect() as connection:
+        row = get_job(connection, job_id)
+    if row is None:
+        raise NotFound(f"Job {job_id} not found")
+    data = shapes.job_object(row)
+    return render(request, fmt, data, template="job.html", title=f"Job {job_id} status detail")
+
+
+@router.get("/{branch}", summary="Return a list of builds running on this branch")
+def branch_day(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: str,
+    date: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None,
+    rev: Annotated[str | None, Query(description="jump to this revision's page")] = None,
+) -> Response:
+    chosen = branch_of(state, branch)
+    if rev is not None:
+        target = link(request, f"/self-serve/{branch}/rev/{checked_revision(rev.strip())}")
+        return RedirectResponse(target, status_code=302)
+    day, start, end = day_window(state, date)
+    with state.databases.schedulerdb.connect() as connection:
+        built, waiting = queries.builds_of_day(connection, chosen, start, end)
+    items = shapes.job_list(built, waiting)
+    return render(
+        request,
+        fmt,
+        items,
+        template="branch.html",
+        title=f"Builds for {branch} on {day}",
+        branch=branch,
+        day=day,
+        today=datetime.datetime.now(state.settings.zone).date(),
+        timedelta=datetime.timedelta,
+        tables=split_items(items),
+    )
+
+
+@router.get("/{branch}/build/{build_id}", summary="Return information about a build")
+def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_id: Id):
+    chosen = branch_of(state, branch)
+    with state.databases.schedulerdb.connect() as connection:
+        row = queries.build_by_id(connection, chosen, build_id)
+        if row is None:
+            raise NotFound(f"Build {build_id} not found on branch {branch}")
+        found = queries.properties_of_buildsets(connection, [row.request.buildsetid])
+    data = shapes.build_objects([row])[0]
+    data["requests"] = [shapes.with_properties(data["requests"][0], found[row.request.buildsetid])]
+    return render(request, fmt, data, title=f"Build {build_id}")
+
+
+@router.get("/{branch}/builders", summary="Return a list of valid builders for this branch")
+def builders(request: Request, fmt: OutputFormat, state: State, branch: str) -> Response:
+    branch_of(state, branch)
+    names = sorted(state.layout.builders_for_branch(branch))
+    return render(request, fmt, names, title=f"Builders of {branch}")
+
+
+@router.get("/{branch}/request/{request_id}", summary="Return information about a request")
+def build_request(request: Request, fmt: OutputFormat, state: State, branch: str, request_id: Id):
+    chosen = branch_of(state, branch)
+    with state.databases.schedulerdb.connect() as connection:
+        row = queries.request_by_id(connection, chosen, request_id)
+        if row is None:
+            raise NotFound(f"Request {request_id} not found on branch {branch}")
+        found = queries.properties_of_buildsets(connection, [row.buildsetid])
+        build_ids = queries.build_ids_of_request(connection, request_id)
+    data = shapes.with_properties(shapes.request_object(row), found[row.buildsetid])
+    data["build_ids"] = build_ids
+    return render(request, fmt, data, title=f"Request {request_id}")
+
+
+def revision_items(state: AppState, branch: str, revision: str) -> list[dict[str, Any]]:
+    chosen = branch_of(state, branch)
+    revision = checked_revision(revision)
+    with state.databases.schedulerdb.connect() as connection:
+        built, waiting = queries.builds_of_revision(connection, chosen, revision)
+    items = shapes.job_list(built, waiting)
+    if not items:
+        raise NotFound(f"Revision {revision} not found on branch {branch}")
+    return items
+
+
+StableDelay = Annotated[
+    int, Query(alias="stableDelay", ge=0, le=7 * 86400, description="seconds; default 180")
+]
+
+
+@router.get("/{branch}/rev/{revision}", summary="Return a list of builds for this revision")
+def revision(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: str,
+    revision: str,
+    stable_delay: StableDelay = 180,
+) -> Response:
+    items = revision_items(state, branch, revision)
+    verdict = shapes.completeness(items, time.time(), stable_delay)
+    return render(
+        request,
+        fmt,
+        items,
+        template="revision.html",
+        title=f"Builds for {revision} on {branch}",
+        branch=branch,
+        revision=revision,
+        verdict=verdict,
+        tables=split_items(items),
+    )
+
+
+@router.get(
+    "/{branch}/rev/{revision}/is_done",
+    summary="Whether every job of this revision is done and has passed",
+)
+def is_done(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: str,
+    revision: str,
+    stable_delay: StableDelay = 180,
+) -> Response:
+    items = revision_items(state, branch, revision)
+    data = shapes.completeness(items, time.time(), stable_delay)
+    return render(request, fmt, data, title=f"Is {revision} done?")
+
+
+@router.get("/{branch}/user/{user}", summary="Return a list of builds for this user")
+def user(request: Request, fmt: OutputFormat, state: State, branch: str, user: str) -> Response:
+    chosen = branch_of(state, branch)
+    with state.databases.schedulerdb.connect() as connection:
+        built, waiting = queries.builds_of_author(connection, chosen, user, USER_LIMIT)
+    objects = shapes.build_objects(built)
+    data = {
+        "builds": [b for b in objects if b["endtime"] is not None],
+        "running": [b for b in objects if b["endtime"] is None],
+        "pending": [shapes.request_object(row) for row in waiting],
+    }
+    return render(request, fmt, data, title=f"Builds of {user} on {branch}")
+
+
+def split_items(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Pending requests, running builds and finished builds, for the three tables."""
+    return {
+        "pending": [item for item in items if "starttime" not in item],
+        "running": [item for item in items if "starttime" in item and item["endtime"] is None],
+        "builds": [item for item in items if item.get("endtime") is not None],
+    }
