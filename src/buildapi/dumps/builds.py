@@ -3,7 +3,6 @@ from the status database, in the shape Treeherder and TBPL parse."""
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections.abc import Iterator
 from typing import Any
@@ -17,11 +16,7 @@ from buildapi.db.queries.status_dump import (
     finished_builds,
     slave_names,
 )
-
-
-def epoch(moment: datetime.datetime | None) -> int | None:
-    """statusdb datetimes are naive UTC."""
-    return calendar.timegm(moment.timetuple()) if moment else None
+from buildapi.dumps.shapes import epoch
 
 
 def build_entry(build: FinishedBuild) -> dict[str, Any]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from buildapi.db.queries.live import PendingRow, RunningRow
+from buildapi.db.queries.live import PendingRow, RevisionRow, RunningRow
+from buildapi.db.queries.recent import RecentBuild
 
 UNKNOWN = "Unknown"
 
@@ -59,3 +63,45 @@ def running_shape(rows: Iterable[RunningRow], branch_names: Sequence[str]) -> di
         }
         _bucket(tree, short_branch(branch_names, first.branch), newest.revision, item)
     return {"running": tree}
+
+
+def revision_item(row: RevisionRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "buildsetid": row.buildsetid,
+        "buildername": row.buildername,
+        "submitted_at": row.submitted_at,
+        "claimed_at": row.claimed_at,
+        "claimed_by_name": row.claimed_by_name,
+        "start_time": row.start_time,
+        "finish_time": row.finish_time,
+        "number": row.number,
+        "results": row.results,
+    }
+
+
+def revision_shape(rows: Iterable[RevisionRow], branch_names: Sequence[str]) -> dict[str, Any]:
+    """One item per build, or per request that has no build yet."""
+    tree: dict[str, dict[str, list]] = {}
+    for row in rows:
+        _bucket(tree, short_branch(branch_names, row.branch), row.revision, revision_item(row))
+    return tree
+
+
+def recent_item(build: RecentBuild) -> dict[str, Any]:
+    return {
+        "id": build.id,
+        "buildname": build.buildname,
+        "buildnumber": build.buildnumber,
+        "starttime": epoch(build.starttime),
+        "endtime": epoch(build.endtime),
+        "result": build.result,
+        "slavename": build.slavename,
+        "master": build.master,
+        "buildername": json.loads(build.buildername_json) if build.buildername_json else "",
+    }
+
+
+def epoch(moment: datetime.datetime | None) -> int | None:
+    """statusdb datetimes are naive UTC."""
+    return calendar.timegm(moment.timetuple()) if moment else None

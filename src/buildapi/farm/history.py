@@ -53,7 +53,10 @@ from buildapi.layout import Builder, FarmLayout, Master
 
 # Candidate pushes arrive this many times faster than needed; only those that bring the count
 # closer to the target line are kept, so small histories land near the target too.
-OVERSAMPLE = 1.5
+OVERSAMPLE = 3.0
+# When a busy farm makes fewer test requests per push than calibrated, candidates come up to
+# this many times faster, one hour's requests behind for each step.
+MAX_BOOST = 20.0
 CALIBRATION_PUSHES = 200
 STATUS_TEXT = 50  # statusdb keeps 50 characters of a sourcestamp's branch and revision
 # Property values tied to one push, buildset or build: remembered for two simulated days
@@ -70,6 +73,8 @@ PUSH, PERIODIC_RUN, FINISH = range(3)
 
 @dataclass(frozen=True)
 class HistoryStats:
+    """What one run wrote."""
+
     pushes: int
     buildsets: int
     requests: int
@@ -152,6 +157,7 @@ class Calibration:
     rates: dict[str, float]  # candidate pushes per second, per branch
     periodic: bool  # whether nightly and PGO builds fit in the target
     target: float  # build requests to make by `end`
+    hourly: float  # build requests to make per hour
 
 
 def calibrate(
@@ -187,6 +193,7 @@ def calibrate(
         rates={b: rate * scale * OVERSAMPLE / 3600 for b, rate in base.items()},
         periodic=periodic,
         target=days * jobs_per_day,
+        hourly=jobs_per_day / 24,
     )
 
 
@@ -265,6 +272,8 @@ class Ids:
 
 @dataclass
 class Sinks:
+    """Where rows go during one transaction."""
+
     scheduler: BulkInserter
     status: BulkInserter
 
@@ -279,6 +288,8 @@ class Sinks:
 
 @dataclass
 class Counts:
+    """Rows made so far (HistoryStats' counts while the run goes on)."""
+
     pushes: int = 0
     buildsets: int = 0
     requests: int = 0
@@ -481,14 +492,16 @@ class History:
     # -- what arrives -----------------------------------------------------------------------
 
     def _push(self, when: float, branch: str) -> None:
-        """A candidate push, kept when it brings the count closer to the target line."""
-        self._at(when + self.rng.expovariate(self.calibration.rates[branch]), PUSH, branch)
+        """A candidate push, kept when it brings the count closer to the target line. The
+        further behind the count is, the sooner the next candidate comes."""
         now = int(when)
         push = make_push(self.rng, branch, now)
         names, selection = self.selector.for_push(branch, push)
-        if not self._wanted(
-            when, len(names), expected_tests(self.selector, names, selection, self.good)
-        ):
+        done, behind = self._behind(when)
+        boost = min(max(1.0, behind / self.calibration.hourly), MAX_BOOST)
+        self._at(when + self.rng.expovariate(self.calibration.rates[branch] * boost), PUSH, branch)
+        tests = expected_tests(self.selector, names, selection, self.good)
+        if behind <= (len(names) + tests * (1 - done)) / 2:
             return
         self.counts.pushes += 1
         self.latest[branch] = push.tip.revision
@@ -499,13 +512,13 @@ class History:
             properties = buildset_properties(self.rng, branch, f"{branch}-dep", now, self.zone)
             self._order(stamp, properties, names, now)
 
-    def _wanted(self, when: float, builds: int, tests: float) -> bool:
-        """Whether a push of `builds` requests and `tests` expected tests brings the count
-        closer to the target line. Expected tests weigh less as `end` nears: those requested
-        after it never are, and the count at `end` is what must meet the target."""
+    def _behind(self, when: float) -> tuple[float, float]:
+        """(share of the window done, requests the count is behind the target line). Expected
+        tests count less as `end` nears: those requested after it never are, and the count at
+        `end` is what must meet the target."""
         done = (when - self.start) / (self.end - self.start)
         count = self.counts.requests + self.outstanding * (1 - done)
-        return count + (builds + tests * (1 - done)) / 2 < self.calibration.target * done
+        return done, self.calibration.target * done - count
 
     def _periodic(self, when: float, payload: tuple[str, str, list[str]]) -> None:
         """Nightly and PGO builds, at the branch's newest revision."""
@@ -779,7 +792,7 @@ class History:
                 "claimed_by_name": master,
                 "claimed_by_incarnation": incarnation,
                 "complete": 0 if done is None else 1,
-                "results": None if done is None or attempt is None else attempt.result,
+                "results": attempt.result if done is not None and attempt else None,
                 "submitted_at": request.order.submitted_at,
                 "complete_at": done,
             },
@@ -829,9 +842,9 @@ def write_history(
 ) -> HistoryStats:
     """Write `days` of history ending at `end`, about `jobs_per_day` build requests a day,
     after the rows already in the databases. `push_rates` (pushes per hour, default the
-    settings' defaults) only sets how branches share the pushes. `progress` gets the number
-    of requests made after each simulated day. Same arguments on empty databases give
-    identical rows."""
+    settings' defaults) only sets how branches share the pushes. After each simulated day,
+    `progress` gets the number of requests made that day (an increment, as a progress bar's
+    `update` takes). Same arguments on empty databases give identical rows."""
     if days <= 0 or jobs_per_day <= 0:
         raise ValueError("days and jobs_per_day must be positive")
     began = time.perf_counter()
@@ -844,12 +857,13 @@ def write_history(
     history = resume(
         layout, databases, selector, calibration, seed=seed, start=start, end=end, zone=zone
     )
-    written = 0
+    written = reported = 0
     for day in range(1, math.ceil(days) + 1):
         limit = min(start + day * DAY, end)
         written += write_day(history, databases, limit)
         if progress is not None:
-            progress(history.counts.requests)
+            progress(history.counts.requests - reported)
+            reported = history.counts.requests
     counts = history.counts
     return HistoryStats(
         pushes=counts.pushes,

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, func, insert, select, text
+from sqlalchemy import Connection, MetaData, Table, func, insert, select, text
 
 from buildapi.db.queries.schedulers import load_scheduler, save_scheduler_state
 from buildapi.db.schema.status import builders, builds, masters, properties, slaves
@@ -80,8 +80,10 @@ def known_properties(
 
 
 class BulkInserter:
-    """Buffers rows per table and inserts each full batch with one executemany. Every row of
-    a table must have the same keys."""
+    """Buffers rows per table and inserts each full batch with one DBAPI executemany: a
+    statement compiled once per table, values through the column types' bind processors
+    (SQLite datetimes, booleans), none of SQLAlchemy's per-row statement work. Every row
+    must give a value for every column."""
 
     def __init__(
         self, connection: Connection, metadata: MetaData, batch_rows: int = BATCH_ROWS
@@ -91,6 +93,7 @@ class BulkInserter:
         self.batch_rows = batch_rows
         self.written = 0
         self._buffers: dict[str, list[Mapping[str, Any]]] = {}
+        self._statements: dict[str, _Statement] = {}
 
     def add(self, table: str, row: Mapping[str, Any]) -> None:
         buffer = self._buffers.setdefault(table, [])
@@ -104,9 +107,48 @@ class BulkInserter:
 
     def _flush_table(self, table: str) -> None:
         rows = self._buffers.pop(table, [])
-        if rows:
-            self.connection.execute(insert(self.metadata.tables[table]), rows)
-            self.written += len(rows)
+        if not rows:
+            return
+        statement = self._statements.get(table)
+        if statement is None:
+            statement = _Statement(self.connection, self.metadata.tables[table])
+            self._statements[table] = statement
+        self.connection.exec_driver_sql(statement.sql, statement.parameters(rows))
+        self.written += len(rows)
+
+
+class _Statement:
+    """An INSERT of every column of a table, compiled for the connection's dialect."""
+
+    def __init__(self, connection: Connection, table: Table) -> None:
+        dialect = connection.dialect
+        compiled = insert(table).compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.positional = compiled.positional
+        self.names = (
+            list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
+        )
+        processors = {
+            column.name: column.type.dialect_impl(dialect).bind_processor(dialect)
+            for column in table.columns
+        }
+        self.processors = {name: process for name, process in processors.items() if process}
+
+    def parameters(self, rows: list[Mapping[str, Any]]) -> list[Any]:
+        if self.processors:
+            rows = [self._processed(row) for row in rows]
+        if self.positional:
+            names = self.names
+            return [tuple([row[name] for name in names]) for row in rows]
+        return rows
+
+    def _processed(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        values = dict(row)
+        for name, process in self.processors.items():
+            value = values[name]
+            if value is not None:
+                values[name] = process(value)
+        return values
 
 
 def sync_sequences(connection: Connection, metadata: MetaData) -> None:

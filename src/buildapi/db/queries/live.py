@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, func, or_, select
 
-from buildapi.db.schema.scheduler import buildrequests, builds, buildsets, sourcestamps
+from buildapi.db.schema.scheduler import (
+    buildrequests,
+    builds,
+    buildsets,
+    changes,
+    sourcestamp_changes,
+    sourcestamps,
+)
 
 
 @dataclass(frozen=True)
@@ -96,3 +103,66 @@ def running_rows(connection: Connection, branch: BranchFilter | None = None) -> 
     if branch is not None:
         query = query.where(branch.clause(sourcestamps.c.branch))
     return [RunningRow(*row) for row in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    """A request of a revision, with one of its builds when it has any."""
+
+    id: int
+    buildsetid: int
+    buildername: str
+    submitted_at: int
+    claimed_at: int
+    claimed_by_name: str | None
+    results: int | None
+    branch: str | None
+    revision: str | None
+    start_time: int | None
+    finish_time: int | None
+    number: int | None
+
+
+def revision_rows(connection: Connection, branch: BranchFilter, revision: str) -> list[RevisionRow]:
+    query = (
+        select(
+            buildrequests.c.id,
+            buildrequests.c.buildsetid,
+            buildrequests.c.buildername,
+            buildrequests.c.submitted_at,
+            buildrequests.c.claimed_at,
+            buildrequests.c.claimed_by_name,
+            buildrequests.c.results,
+            sourcestamps.c.branch,
+            sourcestamps.c.revision,
+            builds.c.start_time,
+            builds.c.finish_time,
+            builds.c.number,
+        )
+        .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
+        .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
+        .outerjoin(builds, builds.c.brid == buildrequests.c.id)
+        .where(branch.clause(sourcestamps.c.branch), sourcestamps.c.revision.startswith(revision))
+        .order_by(buildrequests.c.id, builds.c.id)
+    )
+    return [RevisionRow(*row) for row in connection.execute(query)]
+
+
+def push_counts(
+    connection: Connection, branch: BranchFilter | None, start: int, end: int | None
+) -> dict[str, int]:
+    """Pushes per author: each distinct (revision, branch, author) is one push."""
+    pushes = (
+        select(sourcestamps.c.revision, sourcestamps.c.branch, changes.c.author)
+        .join(sourcestamp_changes, sourcestamp_changes.c.sourcestampid == sourcestamps.c.id)
+        .join(changes, changes.c.changeid == sourcestamp_changes.c.changeid)
+        .where(changes.c.when_timestamp >= start)
+        .distinct()
+    )
+    if end is not None:
+        pushes = pushes.where(changes.c.when_timestamp <= end)
+    if branch is not None:
+        pushes = pushes.where(branch.clause(changes.c.branch))
+    inner = pushes.subquery()
+    query = select(inner.c.author, func.count()).group_by(inner.c.author)
+    return {author: count for author, count in connection.execute(query)}

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path as PathParam
 from starlette.responses import Response
 
-from buildapi.db.queries.live import BranchFilter, pending_rows, running_rows
-from buildapi.dumps.shapes import pending_shape, running_shape
-from buildapi.errors import NotFound
+from buildapi.db.queries.live import (
+    BranchFilter,
+    pending_rows,
+    push_counts,
+    revision_rows,
+    running_rows,
+)
+from buildapi.db.queries.recent import recent_builds
+from buildapi.dumps.shapes import (
+    pending_shape,
+    recent_item,
+    revision_item,
+    revision_shape,
+    running_shape,
+)
+from buildapi.errors import BadInput, NotFound
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.responses import render
@@ -18,16 +34,28 @@ from buildapi.web.responses import render
 router = APIRouter()
 
 BranchPath = Annotated[str, Path(description="short branch name, a key of /self-serve/branches")]
+NumBuilds = Annotated[int, Query(ge=1, le=1000, description="how many builds")]
 BranchQuery = Annotated[str | None, Query(description="short branch name (without a path one)")]
 
 
-def branch_filter(state: AppState, name: str | None) -> BranchFilter | None:
-    if name is None:
-        return None
+REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
+
+
+def checked_revision(revision: str) -> str:
+    if not REVISION.fullmatch(revision):
+        raise BadInput(f"revision must be 12 to 40 hexadecimal characters, not {revision!r}")
+    return revision.lower()
+
+
+def known_branch(state: AppState, name: str) -> BranchFilter:
     branch = state.layout.branches.get(name)
     if branch is None:
         raise NotFound(f"Branch {name} not found")
     return BranchFilter(name, branch.repo_path)
+
+
+def branch_filter(state: AppState, name: str | None) -> BranchFilter | None:
+    return None if name is None else known_branch(state, name)
 
 
 def _pending(request: Request, fmt: str, state: AppState, branch: str | None) -> Response:
@@ -95,3 +123,146 @@ def running(request: Request, fmt: OutputFormat, state: State, branch: BranchQue
 @router.get("/running/{branch}", summary="Running builds of one branch")
 def running_branch(request: Request, fmt: OutputFormat, state: State, branch: BranchPath):
     return _running(request, fmt, state, branch)
+
+
+@router.get("/recent", summary="The newest builds of the status database, running ones too")
+def recent(request: Request, fmt: OutputFormat, state: State, numbuilds: NumBuilds = 25):
+    return _recent(request, fmt, state, None, numbuilds, True)
+
+
+@router.get("/recent/{slave}", summary="The newest finished builds of one slave")
+def recent_slave(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    slave: str,
+    numbuilds: NumBuilds = 25,
+    greedy: Annotated[bool, Query(description="match every slave starting with the name")] = True,
+):
+    return _recent(request, fmt, state, slave, numbuilds, greedy)
+
+
+def _recent(
+    request: Request, fmt: str, state: AppState, slave: str | None, limit: int, greedy: bool
+) -> Response:
+    with state.databases.statusdb.connect() as connection:
+        data = [recent_item(build) for build in recent_builds(connection, limit, slave, greedy)]
+    return render(request, fmt, data, template="recent.html", title="Recent builds", slave=slave)
+
+
+@router.get("/revision/{branch}/{revision}", summary="Every request and build of a revision")
+def revision(request: Request, fmt: OutputFormat, state: State, branch: BranchPath, revision: str):
+    chosen = known_branch(state, branch)
+    revision = checked_revision(revision)
+    names = list(state.layout.branches)
+    with state.databases.schedulerdb.connect() as connection:
+        found = revision_rows(connection, chosen, revision)
+        pending = pending_shape(pending_rows(connection, chosen), names)
+    if not found:
+        raise NotFound(f"Revision {revision} not found on branch {branch}")
+    data = {
+        "branch": branch,
+        "revision": revision,
+        "pending": pending["pending"],
+        "all": revision_shape(found, names),
+    }
+    return render(
+        request,
+        fmt,
+        data,
+        template="revision_legacy.html",
+        title=f"Builds for {revision}",
+        rows=[revision_item(row) for row in found],
+        now=time.time(),
+    )
+
+
+FromTime = Annotated[str | None, Query(description="epoch seconds or `today` (local midnight)")]
+MAX_EPOCH = 2**31 - 1  # the time columns are 32-bit integers
+ToTime = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="epoch seconds")]
+
+
+@router.get("/pushes", summary="Pushes per author over a time window")
+def pushes(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    fromtime: FromTime = None,
+    totime: ToTime = None,
+):
+    return _pushes(request, fmt, state, None, fromtime, totime)
+
+
+@router.get("/pushes/{branch}", summary="Pushes per author on one branch")
+def pushes_branch(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: BranchPath,
+    fromtime: FromTime = None,
+    totime: ToTime = None,
+):
+    return _pushes(request, fmt, state, branch, fromtime, totime)
+
+
+@router.get("/pushes/{branch}/{fromtime}", summary="Pushes per author on a branch since a time")
+def pushes_since(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: BranchPath,
+    fromtime: str,
+    totime: ToTime = None,
+):
+    return _pushes(request, fmt, state, branch, fromtime, totime)
+
+
+@router.get("/pushes/{branch}/{fromtime}/{totime}", summary="Pushes per author between two times")
+def pushes_between(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: BranchPath,
+    fromtime: str,
+    totime: Annotated[int, PathParam(ge=0)],
+):
+    return _pushes(request, fmt, state, branch, fromtime, totime)
+
+
+def _pushes(
+    request: Request,
+    fmt: str,
+    state: AppState,
+    branch: str | None,
+    fromtime: str | None,
+    totime: int | None,
+) -> Response:
+    chosen = branch_filter(state, branch)
+    start = _from_time(state, fromtime)
+    if totime is not None and totime < start:
+        raise BadInput("totime must not be before fromtime")
+    with state.databases.schedulerdb.connect() as connection:
+        counts = push_counts(connection, chosen, start, totime)
+    data = {"TOTAL": sum(counts.values()), **dict(sorted(counts.items(), key=lambda kv: -kv[1]))}
+    return render(
+        request,
+        fmt,
+        data,
+        template="pushes.html",
+        title="Pushes",
+        branch=branch,
+        start=start,
+        end=totime,
+    )
+
+
+def _from_time(state: AppState, fromtime: str | None) -> int:
+    """Epoch seconds; `today` is midnight in the configured zone; default the last 24 hours."""
+    if fromtime is None:
+        return int(time.time()) - 86400
+    if fromtime == "today":
+        now = datetime.datetime.now(state.settings.zone)
+        return int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+    if not fromtime.isdigit() or int(fromtime) > MAX_EPOCH:
+        raise BadInput(f"fromtime must be epoch seconds or 'today', not {fromtime!r}")
+    return int(fromtime)

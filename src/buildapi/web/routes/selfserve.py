@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 import time
 from typing import Annotated, Any
 
@@ -12,33 +11,19 @@ from starlette.responses import RedirectResponse, Response
 
 from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
-from buildapi.db.queries.live import BranchFilter
 from buildapi.errors import BadInput, NotFound
 from buildapi.selfserve import shapes
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.responses import render
+from buildapi.web.routes.live import checked_revision, known_branch
 from buildapi.web.urls import link
 
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit on MySQL and PostgreSQL
-REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
 USER_LIMIT = 200
 Id = Annotated[int, Path(ge=0, le=MAX_ID)]
-
-
-def branch_of(state: AppState, name: str) -> BranchFilter:
-    branch = state.layout.branches.get(name)
-    if branch is None:
-        raise NotFound(f"Branch {name} not found")
-    return BranchFilter(name, branch.repo_path)
-
-
-def checked_revision(revision: str) -> str:
-    if not REVISION.fullmatch(revision):
-        raise BadInput(f"revision must be 12 to 40 hexadecimal characters, not {revision!r}")
-    return revision.lower()
 
 
 def day_window(state: AppState, date: str | None) -> tuple[datetime.date, int, int]:
@@ -113,7 +98,7 @@ def branch_day(
     date: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None,
     rev: Annotated[str | None, Query(description="jump to this revision's page")] = None,
 ) -> Response:
-    chosen = branch_of(state, branch)
+    chosen = known_branch(state, branch)
     if rev is not None:
         target = link(request, f"/self-serve/{branch}/rev/{checked_revision(rev.strip())}")
         return RedirectResponse(target, status_code=302)
@@ -137,7 +122,7 @@ def branch_day(
 
 @router.get("/{branch}/build/{build_id}", summary="Return information about a build")
 def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_id: Id):
-    chosen = branch_of(state, branch)
+    chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
         row = queries.build_by_id(connection, chosen, build_id)
         if row is None:
@@ -150,14 +135,14 @@ def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_
 
 @router.get("/{branch}/builders", summary="Return a list of valid builders for this branch")
 def builders(request: Request, fmt: OutputFormat, state: State, branch: str) -> Response:
-    branch_of(state, branch)
+    known_branch(state, branch)
     names = sorted(state.layout.builders_for_branch(branch))
     return render(request, fmt, names, title=f"Builders of {branch}")
 
 
 @router.get("/{branch}/request/{request_id}", summary="Return information about a request")
 def build_request(request: Request, fmt: OutputFormat, state: State, branch: str, request_id: Id):
-    chosen = branch_of(state, branch)
+    chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
         row = queries.request_by_id(connection, chosen, request_id)
         if row is None:
@@ -170,7 +155,7 @@ def build_request(request: Request, fmt: OutputFormat, state: State, branch: str
 
 
 def revision_items(state: AppState, branch: str, revision: str) -> list[dict[str, Any]]:
-    chosen = branch_of(state, branch)
+    chosen = known_branch(state, branch)
     revision = checked_revision(revision)
     with state.databases.schedulerdb.connect() as connection:
         built, waiting = queries.builds_of_revision(connection, chosen, revision)
@@ -228,7 +213,7 @@ def is_done(
 
 @router.get("/{branch}/user/{user}", summary="Return a list of builds for this user")
 def user(request: Request, fmt: OutputFormat, state: State, branch: str, user: str) -> Response:
-    chosen = branch_of(state, branch)
+    chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
         built, waiting = queries.builds_of_author(connection, chosen, user, USER_LIMIT)
     objects = shapes.build_objects(built)
