@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from buildapi.db.engines import Databases
 from buildapi.farm.farm import Farm
+from tests.unit.farm.invariants import rows
 
 
 @contextmanager
@@ -109,3 +110,84 @@ def test_pages_list_what_waits_and_runs(farm_client: httpx.Client, busy_farm: Fa
     assert '<table class="sortable" id="running">' in running.text
     build = sorted(busy_farm.running.values(), key=lambda b: b.key)[0]
     assert f"{build.master.http_url}/builders/" in farm_client.get("/running").text
+
+
+RECENT_KEYS = {
+    "id", "buildname", "buildnumber", "starttime", "endtime", "result", "slavename", "master",
+    "buildername",
+}  # fmt: skip
+
+
+def test_recent(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    newest = farm_client.get("/recent?format=json&numbuilds=40").json()
+    assert len(newest) == 40
+    assert [b["id"] for b in newest] == sorted((b["id"] for b in newest), reverse=True)
+    assert all(set(b) == RECENT_KEYS for b in newest)
+    assert any(b["endtime"] is None for b in newest), "running builds are listed too"
+    slave = next(b["slavename"] for b in newest if b["endtime"] is not None)
+    exact = farm_client.get(f"/recent/{slave}?format=json&greedy=false").json()
+    assert exact and {b["slavename"] for b in exact} == {slave}
+    assert all(b["result"] is not None for b in exact)
+    pool = slave.rsplit("-", 1)[0]
+    greedy = farm_client.get(f"/recent/{pool}?format=json&numbuilds=100").json()
+    assert len({b["slavename"] for b in greedy}) > 1
+    assert all(b["slavename"].startswith(pool) for b in greedy)
+    assert farm_client.get("/recent/%25?format=json").json() == []
+
+
+def test_legacy_revision(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    ((revision, count),) = rows(
+        busy_farm.databases.schedulerdb,
+        "SELECT ss.revision, COUNT(*) FROM buildrequests br JOIN buildsets bs "
+        "ON bs.id = br.buildsetid JOIN sourcestamps ss ON ss.id = bs.sourcestampid "
+        "LEFT JOIN builds b ON b.brid = br.id WHERE ss.branch = 'integration/mozilla-inbound' "
+        "GROUP BY ss.revision ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    data = farm_client.get(f"/revision/mozilla-inbound/{revision[:12]}?format=json").json()
+    assert set(data) == {"branch", "revision", "pending", "all"}
+    assert data["revision"] == revision[:12] and data["branch"] == "mozilla-inbound"
+    items = data["all"]["mozilla-inbound"][revision]
+    assert len(items) == count
+    assert set(items[0]) == {
+        "id", "buildsetid", "buildername", "submitted_at", "claimed_at", "claimed_by_name",
+        "start_time", "finish_time", "number", "results",
+    }  # fmt: skip
+    page = farm_client.get(f"/revision/mozilla-inbound/{revision}")
+    assert page.status_code == 200 and 'id="revision"' in page.text
+
+
+def test_pushes(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    counts = farm_client.get("/pushes?format=json&fromtime=0").json()
+    authors = rows(
+        busy_farm.databases.schedulerdb,
+        "SELECT author, COUNT(*) FROM (SELECT DISTINCT ss.revision, ss.branch, c.author "
+        "FROM sourcestamps ss JOIN sourcestamp_changes sc ON sc.sourcestampid = ss.id "
+        "JOIN changes c ON c.changeid = sc.changeid) AS p GROUP BY author",
+    )
+    assert {k: v for k, v in counts.items() if k != "TOTAL"} == dict(authors)
+    assert counts["TOTAL"] == sum(count for _a, count in authors)
+    inbound = farm_client.get("/pushes/mozilla-inbound/0?format=json").json()
+    assert 0 < inbound["TOTAL"] < counts["TOTAL"]
+    none = farm_client.get("/pushes/mozilla-inbound/0/1?format=json").json()
+    assert none == {"TOTAL": 0}
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/recent?numbuilds=0", 400),
+        ("/recent?numbuilds=x", 400),
+        ("/revision/mozilla-inbound/zz", 400),
+        ("/revision/nowhere/0123456789ab", 404),
+        ("/revision/mozilla-inbound/0123456789ab", 404),
+        ("/pushes/mozilla-inbound/yesterday", 400),
+        ("/pushes/mozilla-inbound/99999999999", 400),
+        ("/pushes/mozilla-inbound/100/50", 400),
+        ("/pushes?totime=-1", 400),
+        ("/pushes/nowhere", 404),
+    ],
+)
+def test_more_bad_input(farm_client: httpx.Client, path: str, status: int) -> None:
+    response = farm_client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == status, response.text
+    assert response.json()["status"] == "FAILED"
