@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     dumps_every_seconds: float = Field(
         60.0, gt=0, description="How often `buildapi demo` rewrites the live dumps."
     )
+    cache_url: str = Field(
+        "",
+        description="redis://host:port/db for a cache shared by web workers; empty = in-process.",
+    )
     clobberer_url: str = Field(
         "http://127.0.0.1:8099/clobberer", description="Where clobber requests are POSTed."
     )
@@ -112,6 +116,13 @@ class Settings(BaseSettings):
         value = value.rstrip("/")
         if value and not value.startswith("/"):
             raise ValueError("must start with '/'")
+        return value
+
+    @field_validator("cache_url")
+    @classmethod
+    def _known_cache(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty or a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("log_level")

@@ -96,7 +96,8 @@ def test_unknown_branch_is_404(farm_client: httpx.Client, path: str) -> None:
 
 
 def test_one_query_per_view(farm_client: httpx.Client, busy_farm: Farm) -> None:
-    for path in ("/pending?format=json", "/running?format=json", "/running"):
+    # A parameter no other test sends keeps the response cache out of the count.
+    for path in ("/pending?format=json&q=1", "/running?format=json&q=1", "/running?q=1"):
         with counted(busy_farm.databases) as statements:
             assert farm_client.get(path).status_code == 200
         assert len(statements) == 1, statements

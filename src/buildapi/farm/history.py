@@ -54,8 +54,9 @@ from buildapi.layout import Builder, FarmLayout, Master
 # Candidate pushes arrive this many times faster than needed; only those that bring the count
 # closer to the target line are kept, so small histories land near the target too.
 OVERSAMPLE = 3.0
-# When a busy farm makes fewer test requests per push than calibrated, candidates come up to
-# this many times faster, one hour's requests behind for each step.
+# When a busy farm merges requests and so makes fewer tests per push than calibrated, the
+# count falls behind; candidates then come faster, by how many hours of requests it is behind,
+# up to this factor.
 MAX_BOOST = 20.0
 CALIBRATION_PUSHES = 200
 STATUS_TEXT = 50  # statusdb keeps 50 characters of a sourcestamp's branch and revision
@@ -68,6 +69,9 @@ SHORT_LIVED_PROPERTIES = frozenset(
         "packageUrl", "request_ids", "request_times", "revision",
     }
 )  # fmt: skip
+# Property values the cache keys on directly (exact types: True is not 1, "1" is not 1).
+SCALARS = frozenset({str, int, type(None)})
+JSON = object()  # marks a key made of a value's JSON
 PUSH, PERIODIC_RUN, FINISH = range(3)
 
 
@@ -308,9 +312,13 @@ class StatusRows:
     ) -> None:
         self.ids = ids
         self.names = names
-        self.lasting = known
-        self.recent: dict[tuple[str, str, str], int] = {}
-        self.older: dict[tuple[str, str, str], int] = {}
+        self.lasting = {
+            property_key(name, json.loads(value), value): pid
+            for (name, source, value), pid in known.items()
+            if source == PROPERTY_SOURCES.get(name, "Build")
+        }
+        self.recent: dict[tuple, int] = {}
+        self.older: dict[tuple, int] = {}
 
     def next_day(self) -> None:
         """Forget short-lived property values older than two days: memory stays bounded."""
@@ -346,14 +354,21 @@ class StatusRows:
         return row
 
     def add_properties(self, out: BulkInserter, build_id: int, values: Mapping[str, Any]) -> None:
-        for name, value in sorted(values.items()):
-            out.add(
-                "build_properties",
-                {"property_id": self._property(out, name, value), "build_id": build_id},
-            )
+        out.extend(
+            "build_properties",
+            [
+                {"property_id": self._property(out, name, value), "build_id": build_id}
+                for name, value in sorted(values.items())
+            ],
+        )
 
     def _property(self, out: BulkInserter, name: str, value: Any) -> int:
-        key = (name, PROPERTY_SOURCES.get(name, "Build"), json.dumps(value))
+        encoded = None
+        if type(value) in SCALARS:
+            key: tuple = (name, value)
+        else:
+            encoded = json.dumps(value)
+            key = (name, JSON, encoded)
         short_lived = name in SHORT_LIVED_PROPERTIES
         cache = self.recent if short_lived else self.lasting
         found = cache.get(key)
@@ -361,7 +376,15 @@ class StatusRows:
             found = self.older.get(key)
         if found is None:
             found = self.ids.take("properties")
-            out.add("properties", {"id": found, "name": name, "source": key[1], "value": key[2]})
+            out.add(
+                "properties",
+                {
+                    "id": found,
+                    "name": name,
+                    "source": PROPERTY_SOURCES.get(name, "Build"),
+                    "value": json.dumps(value) if encoded is None else encoded,
+                },
+            )
         cache[key] = found
         return found
 
@@ -392,6 +415,12 @@ class StatusRows:
             self.names.slaves[name] = self.ids.take("slaves")
             out.add("slaves", {"id": self.names.slaves[name], "name": name})
         return self.names.slaves[name]
+
+
+def property_key(name: str, value: Any, encoded: str) -> tuple:
+    """How the property cache knows a value: scalars as themselves (no JSON encoding on the
+    way), anything else by its JSON."""
+    return (name, value) if type(value) in SCALARS else (name, JSON, encoded)
 
 
 def clip(text: str | None) -> str | None:
@@ -841,10 +870,12 @@ def write_history(
     push_rates: Mapping[str, float] | None = None,
 ) -> HistoryStats:
     """Write `days` of history ending at `end`, about `jobs_per_day` build requests a day,
-    after the rows already in the databases. `push_rates` (pushes per hour, default the
-    settings' defaults) only sets how branches share the pushes. After each simulated day,
-    `progress` gets the number of requests made that day (an increment, as a progress bar's
-    `update` takes). Same arguments on empty databases give identical rows."""
+    after the rows already in the databases (ids, build numbers); choose an `end` whose window
+    starts after them, so build numbers keep increasing with time. Builds still running at
+    `end` are left running, requests not started pending. `push_rates` (pushes per hour,
+    default the settings' defaults) only sets how branches share the pushes. After each
+    simulated day, `progress` gets the number of requests made that day (an increment, as a
+    progress bar's `update` takes). Same arguments on empty databases give identical rows."""
     if days <= 0 or jobs_per_day <= 0:
         raise ValueError("days and jobs_per_day must be positive")
     began = time.perf_counter()

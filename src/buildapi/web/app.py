@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from buildapi import __version__
+from buildapi.cache import make_cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.layout import FarmLayout
@@ -52,7 +53,9 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    api.state.buildapi = AppState(settings=settings, databases=databases, layout=layout)
+    api.state.buildapi = AppState(
+        settings=settings, databases=databases, layout=layout, cache=make_cache(settings.cache_url)
+    )
     api.state.templates = make_templates(settings.zone)
     install_error_handlers(api)
     for router in ROUTERS:

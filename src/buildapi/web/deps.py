@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from buildapi.cache import Cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.layout import FarmLayout
@@ -17,6 +18,7 @@ class AppState:
     settings: Settings
     databases: Databases
     layout: FarmLayout
+    cache: Cache
 
 
 def app_state(request: Request) -> AppState:

@@ -3,7 +3,8 @@ with one executemany per batch and no round trip per row."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +68,8 @@ def status_names(connection: Connection) -> StatusNames:
 def known_properties(
     connection: Connection, excluding: Collection[str]
 ) -> dict[tuple[str, str, str], int]:
-    """(name, source, JSON value) -> id of the existing properties, but for the names
-    `excluding` (those with a value per build, too many to load)."""
+    """(name, source, JSON value) -> id of the existing properties, except those named in
+    `excluding` (names with a value per build or push: too many to load)."""
     rows = connection.execute(
         select(
             properties.c.name, properties.c.source, properties.c.value, func.min(properties.c.id)
@@ -101,6 +102,12 @@ class BulkInserter:
         if len(buffer) >= self.batch_rows:
             self._flush_table(table)
 
+    def extend(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        buffer = self._buffers.setdefault(table, [])
+        buffer.extend(rows)
+        if len(buffer) >= self.batch_rows:
+            self._flush_table(table)
+
     def flush(self) -> None:
         for table in sorted(self._buffers):
             self._flush_table(table)
@@ -124,10 +131,12 @@ class _Statement:
         dialect = connection.dialect
         compiled = insert(table).compile(dialect=dialect)
         self.sql = str(compiled)
-        self.positional = compiled.positional
-        self.names = (
-            list(compiled.positiontup or []) if compiled.positional else list(compiled.params)
-        )
+        # Positional drivers (SQLite, PyMySQL) take tuples in the statement's order; others dicts.
+        self.values: Callable[[Mapping[str, Any]], tuple] | None = None
+        if compiled.positional:
+            names = list(compiled.positiontup or [])
+            pick = operator.itemgetter(*names)
+            self.values = pick if len(names) > 1 else lambda row: (pick(row),)
         processors = {
             column.name: column.type.dialect_impl(dialect).bind_processor(dialect)
             for column in table.columns
@@ -137,10 +146,9 @@ class _Statement:
     def parameters(self, rows: list[Mapping[str, Any]]) -> list[Any]:
         if self.processors:
             rows = [self._processed(row) for row in rows]
-        if self.positional:
-            names = self.names
-            return [tuple([row[name] for name in names]) for row in rows]
-        return rows
+        if self.values is None:  # named parameters take the dicts
+            return rows
+        return list(map(self.values, rows))
 
     def _processed(self, row: Mapping[str, Any]) -> dict[str, Any]:
         values = dict(row)

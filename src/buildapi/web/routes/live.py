@@ -27,6 +27,7 @@ from buildapi.dumps.shapes import (
     running_shape,
 )
 from buildapi.errors import BadInput, NotFound
+from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.responses import render
@@ -106,31 +107,37 @@ def _flatten(tree: dict[str, dict[str, list]], newest: Any) -> list[dict[str, An
 
 
 @router.get("/pending", summary="Pending build requests, by short branch and revision")
+@cached(10)
 def pending(request: Request, fmt: OutputFormat, state: State, branch: BranchQuery = None):
     return _pending(request, fmt, state, branch)
 
 
 @router.get("/pending/{branch}", summary="Pending build requests of one branch")
+@cached(10)
 def pending_branch(request: Request, fmt: OutputFormat, state: State, branch: BranchPath):
     return _pending(request, fmt, state, branch)
 
 
 @router.get("/running", summary="Running builds, by short branch and revision")
+@cached(10)
 def running(request: Request, fmt: OutputFormat, state: State, branch: BranchQuery = None):
     return _running(request, fmt, state, branch)
 
 
 @router.get("/running/{branch}", summary="Running builds of one branch")
+@cached(10)
 def running_branch(request: Request, fmt: OutputFormat, state: State, branch: BranchPath):
     return _running(request, fmt, state, branch)
 
 
 @router.get("/recent", summary="The newest builds of the status database, running ones too")
+@cached(30)
 def recent(request: Request, fmt: OutputFormat, state: State, numbuilds: NumBuilds = 25):
     return _recent(request, fmt, state, None, numbuilds, True)
 
 
 @router.get("/recent/{slave}", summary="The newest finished builds of one slave")
+@cached(30)
 def recent_slave(
     request: Request,
     fmt: OutputFormat,
@@ -151,6 +158,7 @@ def _recent(
 
 
 @router.get("/revision/{branch}/{revision}", summary="Every request and build of a revision")
+@cached(30)
 def revision(request: Request, fmt: OutputFormat, state: State, branch: BranchPath, revision: str):
     chosen = known_branch(state, branch)
     revision = checked_revision(revision)
@@ -183,6 +191,7 @@ ToTime = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="epoch seco
 
 
 @router.get("/pushes", summary="Pushes per author over a time window")
+@cached(60)
 def pushes(
     request: Request,
     fmt: OutputFormat,
@@ -194,6 +203,7 @@ def pushes(
 
 
 @router.get("/pushes/{branch}", summary="Pushes per author on one branch")
+@cached(60)
 def pushes_branch(
     request: Request,
     fmt: OutputFormat,
@@ -206,6 +216,7 @@ def pushes_branch(
 
 
 @router.get("/pushes/{branch}/{fromtime}", summary="Pushes per author on a branch since a time")
+@cached(60)
 def pushes_since(
     request: Request,
     fmt: OutputFormat,
@@ -218,6 +229,7 @@ def pushes_since(
 
 
 @router.get("/pushes/{branch}/{fromtime}/{totime}", summary="Pushes per author between two times")
+@cached(60)
 def pushes_between(
     request: Request,
     fmt: OutputFormat,

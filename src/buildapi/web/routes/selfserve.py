@@ -13,6 +13,7 @@ from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
 from buildapi.errors import BadInput, NotFound
 from buildapi.selfserve import shapes
+from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.responses import render
@@ -41,7 +42,21 @@ def day_window(state: AppState, date: str | None) -> tuple[datetime.date, int, i
     return day, int(start.timestamp()), int(end.timestamp())
 
 
+def day_ttl(request: Request) -> int:
+    """Today's builds change by the minute; a day long past barely changes (a build started
+    late may still finish the next day)."""
+    zone = request.app.state.buildapi.settings.zone
+    today = datetime.datetime.now(zone).date()
+    asked = request.query_params.get("date")
+    try:
+        age = (today - datetime.date.fromisoformat(asked)).days if asked else 0
+    except ValueError:
+        return 0
+    return 30 if age <= 0 else 120 if age == 1 else 3600
+
+
 @router.get("", summary="Root of the API: the self-serve routes and their docs")
+@cached(300)
 def index(request: Request, fmt: OutputFormat, state: State) -> Response:
     paths = request.app.openapi()["paths"]
     routes = [
@@ -56,6 +71,7 @@ def index(request: Request, fmt: OutputFormat, state: State) -> Response:
 
 
 @router.get("/branches", summary="Return a list of all the branches")
+@cached(300)
 def branches(request: Request, fmt: OutputFormat, state: State) -> Response:
     data = {name: branch.model_dump() for name, branch in state.layout.branches.items()}
     return render(request, fmt, data, title="Branches")
@@ -90,6 +106,7 @@ def job(request: Request, fmt: OutputFormat, state: State, job_id: Id) -> Respon
 
 
 @router.get("/{branch}", summary="Return a list of builds running on this branch")
+@cached(day_ttl)
 def branch_day(
     request: Request,
     fmt: OutputFormat,
@@ -121,6 +138,7 @@ def branch_day(
 
 
 @router.get("/{branch}/build/{build_id}", summary="Return information about a build")
+@cached(15)
 def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_id: Id):
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
@@ -134,6 +152,7 @@ def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_
 
 
 @router.get("/{branch}/builders", summary="Return a list of valid builders for this branch")
+@cached(300)
 def builders(request: Request, fmt: OutputFormat, state: State, branch: str) -> Response:
     known_branch(state, branch)
     names = sorted(state.layout.builders_for_branch(branch))
@@ -141,6 +160,7 @@ def builders(request: Request, fmt: OutputFormat, state: State, branch: str) -> 
 
 
 @router.get("/{branch}/request/{request_id}", summary="Return information about a request")
+@cached(15)
 def build_request(request: Request, fmt: OutputFormat, state: State, branch: str, request_id: Id):
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
@@ -171,6 +191,7 @@ StableDelay = Annotated[
 
 
 @router.get("/{branch}/rev/{revision}", summary="Return a list of builds for this revision")
+@cached(30)
 def revision(
     request: Request,
     fmt: OutputFormat,
@@ -198,6 +219,7 @@ def revision(
     "/{branch}/rev/{revision}/is_done",
     summary="Whether every job of this revision is done and has passed",
 )
+@cached(30)
 def is_done(
     request: Request,
     fmt: OutputFormat,
@@ -212,6 +234,7 @@ def is_done(
 
 
 @router.get("/{branch}/user/{user}", summary="Return a list of builds for this user")
+@cached(60)
 def user(request: Request, fmt: OutputFormat, state: State, branch: str, user: str) -> Response:
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:

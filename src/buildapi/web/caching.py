@@ -1,0 +1,45 @@
+"""Cache a GET endpoint's rendered 200 response for a while; the key includes the format."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from buildapi.web.urls import app_path
+
+Ttl = int | Callable[[Request], int]
+
+
+def cache_key(request: Request, fmt: str) -> str:
+    query = sorted((k, v) for k, v in request.query_params.multi_items() if k != "format")
+    encoded = "&".join(f"{k}={v}" for k, v in query)
+    return f"buildapi:{fmt}:{app_path(request)}?{encoded}"
+
+
+def cached(ttl: Ttl) -> Callable:
+    """Decorate an endpoint that takes `request`, `fmt` and `state` keyword arguments."""
+
+    def decorate(endpoint: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(endpoint)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            request: Request = kwargs["request"]
+            cache = kwargs["state"].cache
+            key = cache_key(request, kwargs["fmt"])
+            hit = cache.get(key)
+            if hit is not None:
+                media_type, _, body = hit.partition(b"\n")
+                return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
+            response = endpoint(*args, **kwargs)
+            seconds = ttl(request) if callable(ttl) else ttl
+            if response.status_code == 200 and seconds > 0:
+                media_type = response.headers.get("content-type", "application/octet-stream")
+                cache.set(key, media_type.encode() + b"\n" + bytes(response.body), seconds)
+            return response
+
+        return wrapper
+
+    return decorate
