@@ -40,7 +40,8 @@ def browser() -> Iterator:
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("pages-data")
-    assert main(["db", "init", "--data-dir", str(data)]) == 0
+    history = ["farm", "history", "--days", "0.3", "--jobs-per-day", "3000"]
+    assert main([*history, "--data-dir", str(data)]) == 0
     port = free_port()
     with running(["web", "--port", str(port), "--data-dir", str(data)]):
         yield f"http://127.0.0.1:{port}"
@@ -56,6 +57,12 @@ def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
         lambda message: message.type == "error" and page.console_errors.append(message.text),
     )
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    page.on(
+        "response",
+        lambda response: (
+            response.status == 404 and page.console_errors.append(f"404: {response.url}")
+        ),
+    )
     yield page
     context.close()
 

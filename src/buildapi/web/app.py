@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.applications import Starlette
@@ -23,13 +22,12 @@ from buildapi.layout import FarmLayout
 from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
-from buildapi.web.responses import make_templates
+from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import dumps, live, ops, selfserve
 from buildapi.web.sections import served_sections
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
 ROUTERS = (ops.router, live.router, dumps.router, selfserve.router)
 
 

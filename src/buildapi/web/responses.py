@@ -16,6 +16,7 @@ from buildapi import __version__
 from buildapi.web.urls import app_path, link
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def make_templates(zone: ZoneInfo) -> Jinja2Templates:

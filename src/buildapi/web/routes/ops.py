@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from buildapi.db.engines import ping
 from buildapi.selfserve.broker import check_broker
 from buildapi.web.deps import State
 from buildapi.web.negotiation import OutputFormat
-from buildapi.web.responses import render
+from buildapi.web.responses import STATIC_DIR, render
 from buildapi.web.sections import served_sections
 
 router = APIRouter()
@@ -58,3 +58,9 @@ async def _outcome(check, *args) -> str:  # type: ignore[no-untyped-def]
     except Exception as exc:  # the health page reports any failure, whatever its kind
         return f"down ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     return "ok"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """Browsers ask for it even on JSON pages."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
