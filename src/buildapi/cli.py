@@ -380,6 +380,7 @@ def _write_history(  # type: ignore[no-untyped-def]
             end=end or time.time(),
             zone=settings.zone,
             progress=bar.update,
+            push_rates=settings.farm_push_rates,
         )
 
 

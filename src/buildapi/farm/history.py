@@ -47,8 +47,9 @@ from buildapi.farm.properties import (
 from buildapi.farm.pushes import Push, make_push
 from buildapi.farm.routing import Routing
 from buildapi.farm.schedulers import CLASS_NAME, DAY, PERIODIC
+from buildapi.farm.selection import Selector, tests_scheduler
 from buildapi.farm.slaves import SlavePools
-from buildapi.farm.trychooser import TrySelection, parse_try
+from buildapi.farm.trychooser import TrySelection
 from buildapi.layout import Builder, FarmLayout, Master
 
 # Candidate pushes arrive this many times faster than needed; only those that bring the count
@@ -88,64 +89,6 @@ class HistoryStats:
     seconds: float
 
 
-# -- which builders run: the schedulers' decisions, without their per-row SQL --------------
-
-
-def wants_build(selection: TrySelection | None, name: str, builder: Builder) -> bool:
-    if selection is None:
-        return True
-    return selection.wants_build(builder.properties.platform, "leak test" in name)
-
-
-def wants_test(selection: TrySelection | None, name: str, builder: Builder) -> bool:
-    if selection is None:
-        return True
-    suite = name.rsplit(" ", 1)[-1]
-    return selection.wants_test(builder.properties.platform, suite, builder.kind == "talos")
-
-
-def tests_scheduler(upstream_name: str, upstream: Builder) -> str:
-    """The name of the scheduler that requests a build's tests."""
-    build_type = "debug" if "leak test" in upstream_name else "opt"
-    properties = upstream.properties
-    return f"tests-{properties.branch}-{properties.platform}-{build_type}-unittest"
-
-
-class Selector:
-    """Builder choices, computed once per layout: what a push, a good build or a periodic
-    scheduler asks for."""
-
-    def __init__(self, layout: FarmLayout) -> None:
-        self.layout = layout
-        named = sorted(layout.builders.items())
-        self._builds = {
-            branch: [
-                (n, b) for n, b in named if b.properties.branch == branch and b.kind == "build"
-            ]
-            for branch in layout.branches
-        }
-        self._tests: dict[str, list[tuple[str, Builder]]] = {}
-        for name, builder in named:
-            if builder.triggered_by is not None:
-                self._tests.setdefault(builder.triggered_by, []).append((name, builder))
-
-    def for_push(self, branch: str, push: Push) -> tuple[list[str], TrySelection | None]:
-        """The build builders a push requests ([] for DONTBUILD) and its try selection."""
-        comments = push.tip.comments
-        if "DONTBUILD" in comments:
-            return [], None
-        selection = parse_try(comments) if branch == "try" else None
-        names = [n for n, b in self._builds.get(branch, ()) if wants_build(selection, n, b)]
-        return names, selection
-
-    def tests_for(self, buildername: str, selection: TrySelection | None) -> list[str]:
-        return [n for n, b in self._tests.get(buildername, ()) if wants_test(selection, n, b)]
-
-    def periodic(self, branch: str, kinds: tuple[str, ...]) -> list[str]:
-        builders = self.layout.builders_for_branch(branch)
-        return sorted(name for name, builder in builders.items() if builder.kind in kinds)
-
-
 # -- how many pushes: rates calibrated so the request count meets the target ----------------
 
 
@@ -181,7 +124,9 @@ def calibrate(
         samples = [make_push(rng, branch, 0) for _ in range(CALIBRATION_PUSHES)]
         per_push[branch] = sum(
             len(names) + expected_tests(selector, names, selection, good)
-            for names, selection in (selector.for_push(branch, push) for push in samples)
+            for names, selection in (
+                selector.for_push(branch, push.tip.comments) for push in samples
+            )
         ) / len(samples)
     base = {b: push_rates.get(b, DEFAULT_PUSH_RATE) for b in sorted(layout.branches)}
     periodic_per_day = sum(
@@ -525,7 +470,7 @@ class History:
         further behind the count is, the sooner the next candidate comes."""
         now = int(when)
         push = make_push(self.rng, branch, now)
-        names, selection = self.selector.for_push(branch, push)
+        names, selection = self.selector.for_push(branch, push.tip.comments)
         done, behind = self._behind(when)
         boost = min(max(1.0, behind / self.calibration.hourly), MAX_BOOST)
         self._at(when + self.rng.expovariate(self.calibration.rates[branch] * boost), PUSH, branch)

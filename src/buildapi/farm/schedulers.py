@@ -20,8 +20,9 @@ from buildapi.db.queries.changes import (
 )
 from buildapi.db.queries.schedulers import load_scheduler, save_scheduler_state
 from buildapi.farm.properties import buildset_properties
-from buildapi.farm.trychooser import TrySelection, parse_try
-from buildapi.layout import Builder, FarmLayout
+from buildapi.farm.selection import Selector, tests_scheduler
+from buildapi.farm.trychooser import parse_try
+from buildapi.layout import FarmLayout
 
 CLASS_NAME = "buildapi.farm.Scheduler"
 DAY = 86400.0
@@ -46,6 +47,7 @@ class Schedulers:
         self.rng = rng
         self.zone = zone
         self.speed = speed
+        self.selector = Selector(layout)
 
     def process_changes(self, connection: Connection, now: float) -> list[int]:
         """Turn each new push (changes of one branch and time) into a buildset."""
@@ -65,14 +67,9 @@ class Schedulers:
     def _schedule_push(self, connection: Connection, push: list[Change], now: float) -> int | None:
         tip = push[-1]
         branch = self.layout.branch_for_repo_path(tip.branch)
-        if branch is None or "DONTBUILD" in tip.comments:
+        if branch is None:
             return None
-        selection = parse_try(tip.comments) if branch == "try" else None
-        builders = [
-            name
-            for name, builder in sorted(self.layout.builders_for_branch(branch).items())
-            if builder.kind == "build" and _wants_build(selection, name, builder)
-        ]
+        builders, _selection = self.selector.for_push(branch, tip.comments)
         if not builders:
             return None
         repo_path = self.layout.branches[branch].repo_path
@@ -88,15 +85,10 @@ class Schedulers:
         if branch == "try":
             comments = comments_of_sourcestamp(connection, trigger.sourcestampid)
             selection = parse_try(comments[-1]) if comments else None
-        builders = [
-            name
-            for name, builder in sorted(self.layout.builders.items())
-            if builder.triggered_by == trigger.buildername and _wants_test(selection, name, builder)
-        ]
+        builders = self.selector.tests_for(trigger.buildername, selection)
         if not builders:
             return None
-        build_type = "debug" if "leak test" in trigger.buildername else "opt"
-        scheduler = f"tests-{branch}-{upstream.properties.platform}-{build_type}-unittest"
+        scheduler = tests_scheduler(trigger.buildername, upstream)
         properties = {**trigger.buildset, "scheduler": (scheduler, "Scheduler")}
         return insert_buildset(
             connection,
@@ -113,9 +105,8 @@ class Schedulers:
         """Start the nightly and PGO builds that are due, at each branch's newest revision."""
         created = []
         for branch in sorted(self.layout.branches):
-            builders = self.layout.builders_for_branch(branch)
             for kind, (interval, kinds) in PERIODIC.items():
-                names = sorted(name for name, b in builders.items() if b.kind in kinds)
+                names = self.selector.periodic(branch, kinds)
                 if names:
                     bsid = self._periodic(connection, branch, kind, names, interval, now)
                     if bsid is not None:
@@ -168,16 +159,3 @@ class Schedulers:
                 sourcestampid=ssid,
             ),
         )[0]
-
-
-def _wants_build(selection: TrySelection | None, name: str, builder: Builder) -> bool:
-    if selection is None:
-        return True
-    return selection.wants_build(builder.properties.platform, "leak test" in name)
-
-
-def _wants_test(selection: TrySelection | None, name: str, builder: Builder) -> bool:
-    if selection is None:
-        return True
-    suite = name.rsplit(" ", 1)[-1]
-    return selection.wants_test(builder.properties.platform, suite, builder.kind == "talos")
