@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
 from buildapi.config import Settings
 from buildapi.db.schema.buildapi import jobrequests
@@ -216,3 +218,54 @@ def test_pages(farm_client: httpx.Client, busy_farm: Farm, jobs: list[int]) -> N
     lookup = farm_client.get(f"/self-serve/mozilla-inbound?rev={revision[:12]}")
     assert lookup.status_code == 302
     assert lookup.headers["location"] == f"/self-serve/mozilla-inbound/rev/{revision[:12]}"
+
+
+@contextmanager
+def statements(farm: Farm) -> Iterator[list[str]]:
+    """Every SQL statement the endpoints send to either farm database."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    engines = (farm.databases.schedulerdb, farm.databases.statusdb)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+def test_queries_do_not_grow_with_the_rows(
+    farm_client: httpx.Client, busy_farm: Farm, live_settings: Settings
+) -> None:
+    """No N+1: each view sends a fixed, small number of statements however many rows."""
+    ((revision,),) = rows(
+        busy_farm.databases.schedulerdb,
+        "SELECT ss.revision FROM sourcestamps ss JOIN buildsets bs ON bs.sourcestampid = ss.id "
+        "JOIN buildrequests br ON br.buildsetid = bs.id "
+        "WHERE ss.branch = 'integration/mozilla-inbound' "
+        "GROUP BY ss.revision ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    ((build_id, brid),) = rows(
+        busy_farm.databases.schedulerdb, "SELECT id, brid FROM builds LIMIT 1"
+    )
+    day = farm_day(live_settings, busy_farm)
+    budget = {
+        f"/self-serve/mozilla-inbound?date={day}": 2,
+        f"/self-serve/mozilla-inbound/rev/{revision}": 2,
+        f"/self-serve/mozilla-inbound/rev/{revision}/is_done": 2,
+        f"/self-serve/mozilla-inbound/build/{build_id}": 2,
+        f"/self-serve/mozilla-inbound/request/{brid}": 3,
+        f"/revision/mozilla-inbound/{revision}": 2,
+        "/self-serve/mozilla-inbound/user/nobody@example.org": 2,
+        "/recent?numbuilds=200": 1,
+        "/pushes?fromtime=0": 1,
+    }
+    for path, allowed in budget.items():
+        with statements(busy_farm) as seen:
+            response = farm_client.get(f"{path}{'&' if '?' in path else '?'}q=count", headers=JSON)
+        assert response.status_code in (200, 404), path
+        assert len(seen) <= allowed, f"{path}: {len(seen)} statements"
