@@ -1,18 +1,16 @@
-"""Live views: pending requests and running builds, by branch and revision."""
+"""Live views: pending and running by branch and revision, recent builds, a revision's jobs,
+pushes per author."""
 
 from __future__ import annotations
 
 import datetime
-import re
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi import Path as PathParam
 from starlette.responses import Response
 
 from buildapi.db.queries.live import (
-    BranchFilter,
     pending_rows,
     push_counts,
     revision_rows,
@@ -30,6 +28,7 @@ from buildapi.errors import BadInput, NotFound
 from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
+from buildapi.web.params import branch_filter, checked_revision, known_branch
 from buildapi.web.responses import render
 
 router = APIRouter()
@@ -37,26 +36,6 @@ router = APIRouter()
 BranchPath = Annotated[str, Path(description="short branch name, a key of /self-serve/branches")]
 NumBuilds = Annotated[int, Query(ge=1, le=1000, description="how many builds")]
 BranchQuery = Annotated[str | None, Query(description="short branch name (without a path one)")]
-
-
-REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
-
-
-def checked_revision(revision: str) -> str:
-    if not REVISION.fullmatch(revision):
-        raise BadInput(f"revision must be 12 to 40 hexadecimal characters, not {revision!r}")
-    return revision.lower()
-
-
-def known_branch(state: AppState, name: str) -> BranchFilter:
-    branch = state.layout.branches.get(name)
-    if branch is None:
-        raise NotFound(f"Branch {name} not found")
-    return BranchFilter(name, branch.repo_path)
-
-
-def branch_filter(state: AppState, name: str | None) -> BranchFilter | None:
-    return None if name is None else known_branch(state, name)
 
 
 def _pending(request: Request, fmt: str, state: AppState, branch: str | None) -> Response:
@@ -236,7 +215,7 @@ def pushes_between(
     state: State,
     branch: BranchPath,
     fromtime: str,
-    totime: Annotated[int, PathParam(ge=0)],
+    totime: Annotated[int, Path(ge=0)],
 ):
     return _pushes(request, fmt, state, branch, fromtime, totime)
 

@@ -16,8 +16,8 @@ from buildapi.selfserve import shapes
 from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
+from buildapi.web.params import checked_revision, known_branch
 from buildapi.web.responses import render
-from buildapi.web.routes.live import checked_revision, known_branch
 from buildapi.web.urls import link
 
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])
