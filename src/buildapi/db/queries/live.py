@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from buildapi.db.schema.scheduler import (
     buildrequests,
@@ -16,6 +16,11 @@ from buildapi.db.schema.scheduler import (
 )
 
 
+def escape_like(text: str) -> str:
+    """User text made literal inside a LIKE pattern (with ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class BranchFilter:
     """A branch as sourcestamps name it: its short name, its repository path, or a path whose
@@ -25,12 +30,19 @@ class BranchFilter:
     repo_path: str
 
     def clause(self, column) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
-        escaped = self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return or_(
             column == self.name,
             column == self.repo_path,
-            column.like(f"%/{escaped}", escape="\\"),
+            column.like(f"%/{escape_like(self.name)}", escape="\\"),
         )
+
+
+def revision_prefix(column, prefix: str) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    """Revisions starting with a lower-case hex `prefix`. The range lets every engine use the
+    revision index (SQLite's case-blind LIKE cannot); the LIKE keeps MySQL's and PostgreSQL's
+    prefix plans."""
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < following, column.startswith(prefix))
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,9 @@ def revision_rows(connection: Connection, branch: BranchFilter, revision: str) -
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
         .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
         .outerjoin(builds, builds.c.brid == buildrequests.c.id)
-        .where(branch.clause(sourcestamps.c.branch), sourcestamps.c.revision.startswith(revision))
+        .where(
+            branch.clause(sourcestamps.c.branch), revision_prefix(sourcestamps.c.revision, revision)
+        )
         .order_by(buildrequests.c.id, builds.c.id)
     )
     return [RevisionRow(*row) for row in connection.execute(query)]
