@@ -36,25 +36,6 @@ def recent_builds(
 ) -> list[RecentBuild]:
     """Without a slave, the newest builds, running ones too; with one, its finished builds
     (`greedy`: every slave whose name starts with `slave`)."""
-    newest = select(builds.c.id).order_by(builds.c.id.desc()).limit(limit)
-    if slave is not None:
-        if greedy:
-            match = slaves.c.name.like(f"{escape_like(slave)}%", escape="\\")
-        else:
-            match = slaves.c.name == slave
-        newest = newest.join(slaves, slaves.c.id == builds.c.slave_id).where(
-            and_(match, builds.c.result.is_not(None))
-        )
-    # The newest ids first, then their details: joining the properties of every build before
-    # the LIMIT made SQLite materialise the whole table.
-    chosen = newest.subquery()
-    named = (
-        select(build_properties.c.build_id, properties.c.value)
-        .join(properties, properties.c.id == build_properties.c.property_id)
-        .join(chosen, chosen.c.id == build_properties.c.build_id)
-        .where(properties.c.name == "buildername")
-        .subquery()
-    )
     query = (
         select(
             builds.c.id,
@@ -65,13 +46,30 @@ def recent_builds(
             builds.c.result,
             slaves.c.name,
             masters.c.name,
-            named.c.value,
         )
-        .join(chosen, chosen.c.id == builds.c.id)
         .join(builders, builders.c.id == builds.c.builder_id)
         .join(slaves, slaves.c.id == builds.c.slave_id)
         .outerjoin(masters, masters.c.id == builds.c.master_id)
-        .outerjoin(named, named.c.build_id == builds.c.id)
         .order_by(builds.c.id.desc())
+        .limit(limit)
     )
-    return [RecentBuild(*row) for row in connection.execute(query)]
+    if slave is not None:
+        if greedy:
+            match = slaves.c.name.like(f"{escape_like(slave)}%", escape="\\")
+        else:
+            match = slaves.c.name == slave
+        query = query.where(and_(match, builds.c.result.is_not(None)))
+    found = list(connection.execute(query))
+    # Names in a second statement, for just these builds: joining the properties of every
+    # build before the LIMIT makes SQLite materialise the whole table.
+    names = dict(
+        connection.execute(
+            select(build_properties.c.build_id, properties.c.value)
+            .join(properties, properties.c.id == build_properties.c.property_id)
+            .where(
+                properties.c.name == "buildername",
+                build_properties.c.build_id.in_([row[0] for row in found]),
+            )
+        ).all()
+    )
+    return [RecentBuild(*row, buildername_json=names.get(row[0])) for row in found]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Select, select
 
-from buildapi.db.queries.live import BranchFilter, revision_prefix
+from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -123,10 +123,8 @@ def builds_of_revision(
     connection: Connection, branch: BranchFilter, revision: str
 ) -> tuple[list[BuildRow], list[RequestRow]]:
     """Everything built or waiting for a revision (a 12-40 hex prefix)."""
-    matches = (
-        branch.clause(sourcestamps.c.branch),
-        revision_prefix(sourcestamps.c.revision, revision),
-    )
+    stamps = sourcestamps_of_revision(connection, branch, revision)
+    matches = (sourcestamps.c.id.in_(stamps),)
     return (
         _build_rows(connection, _builds().where(*matches)),
         _pending(connection, _requests().where(*matches)),
