@@ -90,16 +90,7 @@ class Schedulers:
             return None
         scheduler = tests_scheduler(trigger.buildername, upstream)
         properties = {**trigger.buildset, "scheduler": (scheduler, "Scheduler")}
-        return insert_buildset(
-            connection,
-            NewBuildset(
-                reason="scheduler",
-                submitted_at=int(now),
-                builders=builders,
-                properties=properties,
-                sourcestampid=trigger.sourcestampid,
-            ),
-        )[0]
+        return order_builds(connection, trigger.sourcestampid, builders, properties, now)
 
     def run_periodic(self, connection: Connection, now: float) -> list[int]:
         """Start the nightly and PGO builds that are due, at each branch's newest revision."""
@@ -149,13 +140,24 @@ class Schedulers:
         now: float,
     ) -> int:
         properties = buildset_properties(self.rng, branch, scheduler, now, self.zone)
-        return insert_buildset(
-            connection,
-            NewBuildset(
-                reason="scheduler",
-                submitted_at=int(now),
-                builders=builders,
-                properties=properties,
-                sourcestampid=ssid,
-            ),
-        )[0]
+        return order_builds(connection, ssid, builders, properties, now)
+
+
+def order_builds(
+    connection: Connection,
+    ssid: int,
+    builders: list[str],
+    properties: dict[str, tuple[Any, str]],
+    now: float,
+) -> int:
+    """A scheduler's buildset on a sourcestamp: one pending request per builder."""
+    return insert_buildset(
+        connection,
+        NewBuildset(
+            reason="scheduler",
+            submitted_at=int(now),
+            builders=builders,
+            properties=properties,
+            sourcestampid=ssid,
+        ),
+    )[0]
