@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -33,9 +34,10 @@ def _bucket(
 def pending_shape(rows: Iterable[PendingRow], branch_names: Sequence[str]) -> dict[str, Any]:
     """{"pending": {short branch: {revision: [{"id", "buildername", "submitted_at"}]}}}"""
     tree: dict[str, dict[str, list]] = {}
+    short = functools.lru_cache(maxsize=None)(lambda branch: short_branch(branch_names, branch))
     for row in rows:
         item = {"id": row.id, "buildername": row.buildername, "submitted_at": row.submitted_at}
-        _bucket(tree, short_branch(branch_names, row.branch), row.revision, item)
+        _bucket(tree, short(row.branch), row.revision, item)
     return {"pending": tree}
 
 

@@ -42,7 +42,7 @@ def _pending(request: Request, fmt: str, state: AppState, branch: str | None) ->
     chosen = branch_filter(state, branch)
     with state.databases.schedulerdb.connect() as connection:
         data = pending_shape(pending_rows(connection, chosen), list(state.layout.branches))
-    rows = _flatten(data["pending"], lambda item: item["submitted_at"])
+    rows = _flatten(data["pending"], lambda item: item["submitted_at"]) if fmt == "html" else []
     return render(
         request,
         fmt,
@@ -59,7 +59,7 @@ def _running(request: Request, fmt: str, state: AppState, branch: str | None) ->
     chosen = branch_filter(state, branch)
     with state.databases.schedulerdb.connect() as connection:
         data = running_shape(running_rows(connection, chosen), list(state.layout.branches))
-    rows = _flatten(data["running"], lambda item: item["start_time"])
+    rows = _flatten(data["running"], lambda item: item["start_time"]) if fmt == "html" else []
     masters = {master.db_name: master for master in state.layout.masters}
     return render(
         request,
