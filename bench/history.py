@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
+from datadir import in_data_dir
 from sqlalchemy import Engine, MetaData
 
 from buildapi.config import Settings, load_settings
@@ -30,12 +29,7 @@ BATCH = 5000
 
 def main() -> None:
     args = parse_args()
-    base = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench-"))
-    try:
-        run(args, base)
-    finally:
-        if not args.data_dir:
-            shutil.rmtree(base, ignore_errors=True)
+    in_data_dir(args.data_dir, "bench-", lambda base: run(args, base))
 
 
 def parse_args() -> argparse.Namespace:

@@ -15,9 +15,7 @@ import argparse
 import datetime
 import json
 import random
-import shutil
 import statistics
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datadir import in_data_dir
 from sqlalchemy import Engine, func, insert, select, text
 from starlette.testclient import TestClient
 
@@ -32,6 +31,7 @@ from buildapi.config import Settings, load_settings
 from buildapi.db.engines import Databases
 from buildapi.db.queries.buildrequests import insert_build
 from buildapi.db.queries.buildsets import NewBuildset, buildset_properties_of, insert_buildset
+from buildapi.db.queries.status_builds import naive_utc
 from buildapi.db.schema.buildapi import jobrequests
 from buildapi.db.schema.scheduler import buildrequests, buildsets, sourcestamps
 from buildapi.db.setup import init_databases
@@ -394,10 +394,6 @@ DUMP_NAMES = (
 )
 
 
-def naive(epoch: float) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).replace(tzinfo=None)
-
-
 @dataclass(frozen=True)
 class Targets:
     day: str
@@ -476,7 +472,7 @@ def subjects(client: TestClient, databases: Databases, t: Targets, repo_path: st
         return call
 
     def dump_floor(start: float, end: float) -> Callable[[], int]:
-        window = {"start": naive(start), "end": naive(end)}
+        window = {"start": naive_utc(start), "end": naive_utc(end)}
         return lambda: fetch(status, (DUMP_FLOOR, window), *((sql, window) for sql in DUMP_NAMES))
 
     return [
@@ -646,12 +642,7 @@ def table(results: list[Result]) -> str:
 
 def main() -> None:
     args = parse_args()
-    base = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="reads-"))
-    try:
-        run(args, base)
-    finally:
-        if not args.data_dir:
-            shutil.rmtree(base, ignore_errors=True)
+    in_data_dir(args.data_dir, "reads-", lambda base: run(args, base))
 
 
 def run(args: argparse.Namespace, base: Path) -> None:

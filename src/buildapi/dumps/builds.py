@@ -3,13 +3,13 @@ from the status database, in the shape Treeherder and TBPL parse."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
 from buildapi.db.engines import Databases
+from buildapi.db.queries.status_builds import naive_utc
 from buildapi.db.queries.status_dump import (
     FinishedBuild,
     builder_names,
@@ -42,14 +42,11 @@ def build_entry(build: FinishedBuild) -> dict[str, Any]:
 def builds_document(databases: Databases, start: float, end: float) -> Iterator[bytes]:
     """`{"builds": [...], "builders": {id: ...}, "slaves": {id: name}, "starttime", "endtime"}`
     as byte chunks, one build at a time."""
-    naive = [
-        datetime.datetime.fromtimestamp(int(t), datetime.UTC).replace(tzinfo=None)
-        for t in (start, end)
-    ]
+    window = (naive_utc(start), naive_utc(end))
     builder_ids: set[int] = set()
     slave_ids: set[int] = set()
     yield b'{"builds":['
-    for index, build in enumerate(finished_builds(databases.statusdb, naive[0], naive[1])):
+    for index, build in enumerate(finished_builds(databases.statusdb, *window)):
         builder_ids.add(build.builder_id)
         slave_ids.add(build.slave_id)
         yield (b"," if index else b"") + orjson.dumps(build_entry(build))
