@@ -59,6 +59,54 @@ class Settings(BaseSettings):
     broker_connect_timeout_seconds: float = Field(
         5.0, gt=0, description="How long a broker health check waits."
     )
+    broker_exchange: str = Field(
+        "buildapi.control", description="Durable topic exchange for job requests and results."
+    )
+    broker_agent_queue: str = Field(
+        "buildapi-agent", description="Queue the agents consume (routing key `requests`)."
+    )
+    broker_web_queue: str = Field(
+        "buildapi-web", description="Queue the web consumes results from (routing key `finished`)."
+    )
+    broker_dead_letter_queue: str = Field(
+        "buildapi-dead", description="Where messages no agent understands are kept for a human."
+    )
+    broker_heartbeat_seconds: int = Field(
+        60, ge=0, description="AMQP heartbeat interval; 0 turns heartbeats off."
+    )
+    outbox_every_seconds: float = Field(
+        5.0, gt=0, description="How often job requests the broker has not taken are sent again."
+    )
+    auth_htpasswd_file: str = Field(
+        "", description="htpasswd file whose users may log in with their password; empty = none."
+    )
+    auth_proxy_header: str = Field(
+        "X-Remote-User", description="Header naming the user, set by a trusted reverse proxy."
+    )
+    auth_trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Client addresses whose proxy header is believed; empty = never.",
+    )
+    auth_dev_user: str = Field(
+        "", description="Act as this user without credentials; only served on loopback."
+    )
+    auth_branch_groups: dict[str, list[str]] = Field(
+        default_factory=lambda: {"mozilla-beta": ["releng"]},
+        description="Branches that need one of these groups; other branches: any user.",
+    )
+    read_requires_auth: bool = Field(False, description="Ask for credentials on reads too.")
+    write_rate_per_minute: int = Field(
+        60, gt=0, description="Job requests one user may make per minute (429 beyond)."
+    )
+    write_max_body_bytes: int = Field(
+        65536, gt=0, description="Largest body a write endpoint accepts (400 beyond)."
+    )
+    agent_http_timeout_seconds: float = Field(
+        30.0, gt=0, description="Timeout of every HTTP call the agent makes to masters."
+    )
+    clobberer_token: str = Field(
+        "", description="Bearer token the agent sends to the clobberer; empty = none."
+    )
     branches_url: str = Field("", description="Branches JSON: path or http(s) URL.")
     masters_url: str = Field("", description="Masters JSON: path or http(s) URL.")
     builders_url: str = Field("", description="Builders JSON: path or http(s) URL.")

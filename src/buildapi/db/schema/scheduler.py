@@ -183,3 +183,15 @@ builds = Table(
     Index("builds_start_time", "start_time"),
     Index("builds_finish_time", "finish_time"),
 )
+
+# Not Buildbot's: the self-serve agent's record of the job requests it carried out, written in
+# the same transaction as their effect, so a redelivered request never acts twice.
+selfserve_actions = Table(
+    "selfserve_actions",
+    metadata,
+    Column("job_id", Integer, primary_key=True, autoincrement=False),
+    Column("action", String(32), nullable=False),
+    Column("done_at", Integer, nullable=False),
+    Column("errors", SmallInteger, nullable=False),
+    Column("msg", Text, nullable=False),
+)
