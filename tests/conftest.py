@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +27,20 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(variable)
 
 
+def broker_names() -> dict[str, str]:
+    """Exchange and queues of one test's own: the in-process broker outlives each test."""
+    tag = uuid.uuid4().hex[:10]
+    return {
+        "broker_exchange": f"test-{tag}",
+        "broker_agent_queue": f"test-agent-{tag}",
+        "broker_web_queue": f"test-web-{tag}",
+        "broker_dead_letter_queue": f"test-dead-{tag}",
+    }
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / "data")
+    return load_settings(data_dir=tmp_path / "data", **broker_names())
 
 
 @pytest.fixture

@@ -24,9 +24,7 @@ DEMO_JOBS_PER_DAY = 3000
 
 # Commands whose machinery arrives in later releases; they still parse the common options.
 PLANNED = {
-    "agent": "the self-serve agent",
     "mail-waittimes": "the wait-time e-mail report",
-    "token": "API token management",
 }
 
 
@@ -133,6 +131,33 @@ def build_parser() -> argparse.ArgumentParser:
         "upgrade", parents=[common], help="migrate BuildAPI's own database to the newest schema"
     ).set_defaults(handler=run_db_upgrade)
 
+    token = commands.add_parser("token", help="create, list and revoke API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser(
+        "create", parents=[common], help="make a token; it is printed once, on the last line"
+    )
+    create.add_argument("--user", required=True, type=_user_name, help="who the token acts as")
+    create.add_argument(
+        "--groups", type=_group_list, default=(), help="comma-separated groups, e.g. releng"
+    )
+    create.set_defaults(handler=run_token_create)
+    listing = token_commands.add_parser(
+        "list", parents=[common], help="list tokens (never the secrets)"
+    )
+    listing.add_argument("--user", help="only this user's tokens")
+    listing.set_defaults(handler=run_token_list)
+    revoke = token_commands.add_parser("revoke", parents=[common], help="revoke a token by id")
+    revoke.add_argument("id", type=_positive_int, help="the token's id (see `token list`)")
+    revoke.set_defaults(handler=run_token_revoke)
+
+    agent = commands.add_parser("agent", parents=[common], help="run the self-serve agent")
+    agent.add_argument(
+        "--drain",
+        action="store_true",
+        help="carry out what is queued, then exit once the queue is idle (for cron)",
+    )
+    agent.set_defaults(handler=run_agent)
+
     for name, what in PLANNED.items():
         planned = commands.add_parser(name, parents=[common], help=f"{what} (not available yet)")
         planned.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -155,6 +180,19 @@ def _add_farm_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="farm seconds per real second: durations and push rates (default 60)",
     )
+
+
+def _user_name(text: str) -> str:
+    if not text.strip() or any(char in text for char in ":,\n"):
+        raise argparse.ArgumentTypeError(f"not a usable user name: {text!r}")
+    return text.strip()
+
+
+def _group_list(text: str) -> tuple[str, ...]:
+    groups = tuple(group.strip() for group in text.split(",") if group.strip())
+    if any(not group.replace("-", "").replace("_", "").isalnum() for group in groups):
+        raise argparse.ArgumentTypeError(f"groups are comma-separated words: {text!r}")
+    return groups
 
 
 def _date(text: str) -> datetime.date:
@@ -212,6 +250,106 @@ def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     finally:
         databases.dispose()
     print(f"buildapi_db: at revision {revision}")
+    return 0
+
+
+def run_token_create(args: argparse.Namespace, settings: Settings) -> int:
+    token = _create_token(settings, args.user, args.groups)
+    groups = ",".join(args.groups) or "none"
+    print(f"token for {args.user} (groups: {groups}); shown once, store it now:")
+    print(token)
+    return 0
+
+
+def _create_token(settings: Settings, user: str, groups: tuple[str, ...]) -> str:
+    import time
+
+    from buildapi.db.queries.tokens import add_token
+    from buildapi.selfserve.auth import hash_token, new_token
+
+    token = new_token()
+    databases = Databases.from_settings(settings)
+    try:
+        _initialise(databases)
+        with databases.buildapi_db.connect() as connection:
+            add_token(connection, user, groups, hash_token(token), int(time.time()))
+    finally:
+        databases.dispose()
+    return token
+
+
+def run_token_list(args: argparse.Namespace, settings: Settings) -> int:
+    from buildapi.db.queries.tokens import list_tokens
+
+    databases = Databases.from_settings(settings)
+    try:
+        with databases.buildapi_db.connect() as connection:
+            rows = list_tokens(connection, getattr(args, "user", None))
+    finally:
+        databases.dispose()
+    print(f"{'id':>5}  {'user':<30} {'groups':<20} {'created':<20} {'last used':<20} state")
+    for row in rows:
+        state = "revoked" if row.revoked_at else "live"
+        print(
+            f"{row.id:>5}  {row.user:<30} {','.join(row.groups) or '-':<20} "
+            f"{_when(row.created_at):<20} {_when(row.last_used_at):<20} {state}"
+        )
+    return 0
+
+
+def run_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from buildapi.db.queries.tokens import revoke_token
+
+    databases = Databases.from_settings(settings)
+    try:
+        with databases.buildapi_db.connect() as connection:
+            revoked = revoke_token(connection, args.id, int(time.time()))
+    finally:
+        databases.dispose()
+    if not revoked:
+        print(f"buildapi token revoke: no live token with id {args.id}", file=sys.stderr)
+        return 1
+    print(f"token {args.id} revoked")
+    return 0
+
+
+def _when(epoch: int | None) -> str:
+    if not epoch:
+        return "-"
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+AGENT_IDLE_SECONDS = 5.0
+
+
+def run_agent(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+
+    from buildapi.agent.launch import build_agent
+    from buildapi.layout import load_layout
+
+    if settings.broker_url.startswith("memory://"):
+        print(
+            "buildapi agent: broker_url is memory://, which only reaches an agent inside the same "
+            "process (buildapi demo runs one); set broker_url to amqp://... to run agents apart",
+            file=sys.stderr,
+        )
+        return 2
+    databases = Databases.from_settings(settings)
+    agent = build_agent(settings, databases, load_layout(settings))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: agent.stop())
+    try:
+        if args.drain:
+            agent.drain(AGENT_IDLE_SECONDS)
+        else:
+            print(f"agent consuming {settings.broker_agent_queue}; Ctrl-C stops it", flush=True)
+            agent.run()
+    finally:
+        agent.broker.close()
+        databases.dispose()
     return 0
 
 

@@ -4,13 +4,32 @@
 class BuildAPIError(Exception):
     """Base class: the message is shown to the client as is."""
 
-    def __init__(self, msg: str) -> None:
+    def __init__(self, msg: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(msg)
         self.msg = msg
+        self.headers = headers or {}
 
 
 class BadInput(BuildAPIError):
     """A parameter has the wrong type, range or shape."""
+
+
+class Unauthenticated(BuildAPIError):
+    """No credentials, or credentials that do not check out."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg, {"WWW-Authenticate": 'Basic realm="BuildAPI"'})
+
+
+class Forbidden(BuildAPIError):
+    """Authenticated, but not allowed to do this."""
+
+
+class RateLimited(BuildAPIError):
+    """Too many writes; `retry_after` seconds until the next one is allowed."""
+
+    def __init__(self, msg: str, retry_after: int) -> None:
+        super().__init__(msg, {"Retry-After": str(retry_after)})
 
 
 class NotFound(BuildAPIError):

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount
@@ -19,16 +19,28 @@ from buildapi.cache import make_cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.layout import FarmLayout
+from buildapi.selfserve.auth import Htpasswd
+from buildapi.selfserve.broker import Broker
+from buildapi.selfserve.jobs import JobPipeline
+from buildapi.web.auth import reader
 from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
 from buildapi.web.responses import STATIC_DIR, make_templates
-from buildapi.web.routes import dumps, live, ops, selfserve
+from buildapi.web.routes import actions, dumps, live, ops, selfserve
 from buildapi.web.sections import served_sections
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (ops.router, live.router, dumps.router, selfserve.router)
+# Routers and whether they are reads (public unless `read_requires_auth`; credentials that are
+# sent must be good). The write routes check credentials themselves.
+ROUTERS = (
+    (ops.router, False),
+    (live.router, True),
+    (dumps.router, True),
+    (selfserve.router, True),
+    (actions.router, False),
+)
 
 
 def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> FastAPI:
@@ -37,10 +49,12 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         refresher = asyncio.create_task(_refresh_layout(layout))
+        pipeline.start()
         try:
             yield
         finally:
             refresher.cancel()
+            await run_in_threadpool(pipeline.stop)
 
     api = FastAPI(
         title="BuildAPI",
@@ -51,13 +65,19 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         lifespan=lifespan,
         redirect_slashes=False,
     )
+    pipeline = JobPipeline(databases, Broker(settings), settings.outbox_every_seconds)
     api.state.buildapi = AppState(
-        settings=settings, databases=databases, layout=layout, cache=make_cache(settings.cache_url)
+        settings=settings,
+        databases=databases,
+        layout=layout,
+        cache=make_cache(settings.cache_url),
+        pipeline=pipeline,
+        htpasswd=Htpasswd(settings.auth_htpasswd_file) if settings.auth_htpasswd_file else None,
     )
     api.state.templates = make_templates(settings.zone)
     install_error_handlers(api)
-    for router in ROUTERS:
-        api.include_router(router)
+    for router, is_read in ROUTERS:
+        api.include_router(router, dependencies=[Depends(reader)] if is_read else [])
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api.state.templates.env.globals["nav"] = [
         section for section in served_sections(api.router.routes) if section.in_header

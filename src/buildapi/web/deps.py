@@ -11,6 +11,8 @@ from buildapi.cache import Cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.layout import FarmLayout
+from buildapi.selfserve.auth import Htpasswd
+from buildapi.selfserve.jobs import JobPipeline
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class AppState:
     databases: Databases
     layout: FarmLayout
     cache: Cache
+    pipeline: JobPipeline
+    htpasswd: Htpasswd | None
 
 
 def app_state(request: Request) -> AppState:

@@ -10,13 +10,32 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from buildapi.errors import BadInput, BuildAPIError, ConfigError, Conflict, NotFound, Unavailable
+from buildapi.errors import (
+    BadInput,
+    BuildAPIError,
+    ConfigError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
 from buildapi.web.negotiation import lenient_format
 from buildapi.web.responses import error_response
 
 log = logging.getLogger(__name__)
 
-STATUS = {BadInput: 400, NotFound: 404, Conflict: 409, Unavailable: 503, ConfigError: 503}
+STATUS = {
+    BadInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+    Unavailable: 503,
+    ConfigError: 503,
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -29,7 +48,7 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BuildAPIError)
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
-    return error_response(request, lenient_format(request), status, exc.msg)
+    return error_response(request, lenient_format(request), status, exc.msg, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qsl
 
-import orjson
 from fastapi import Depends, Query, Request
 from starlette.datastructures import Headers
-from starlette.formparsers import MultiPartParser
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from buildapi.errors import BadInput
+from buildapi.web.forms import parse_fields
 
 FORMATS = ("json", "html")
 
@@ -101,30 +99,11 @@ def _replayer(body: bytes, more: bool, receive: Receive) -> Receive:
 
 
 async def _override_method(headers: Headers, body: bytes) -> str | None:
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    value: object = None
-    if content_type == "application/x-www-form-urlencoded":
-        value = dict(parse_qsl(body.decode("latin-1"))).get("_method")
-    elif content_type == "multipart/form-data":
-        value = await _multipart_method(headers, body)
-    elif content_type == "application/json":
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        value = document.get("_method") if isinstance(document, dict) else None
-    return value.upper() if isinstance(value, str) else None
-
-
-async def _multipart_method(headers: Headers, body: bytes) -> object:
-    async def stream():  # type: ignore[no-untyped-def]
-        yield body
-
     try:
-        form = await MultiPartParser(headers, stream()).parse()
-    except Exception:  # a malformed form is the endpoint's to reject, not ours
+        value = (await parse_fields(headers, body)).get("_method")
+    except BadInput:  # a malformed body is the endpoint's to reject, not ours
         return None
-    return form.get("_method")
+    return value.upper() if isinstance(value, str) else None
 
 
 class TrailingSlashMiddleware:

@@ -1,0 +1,110 @@
+"""The agent's loop: take a job request off the broker, carry it out through the backend,
+publish the result, and only then ack, so a crash at any point means a redelivery, which the
+backend answers from its record instead of acting twice."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from buildapi.agent.actions import Backend, JobRequest, MalformedRequest, Outcome, RetryLater
+from buildapi.selfserve.broker import (
+    FINISHED,
+    REQUESTS,
+    Broker,
+    BrokerDown,
+    Message,
+    QueueConsumer,
+    dead_letter,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_PAUSE_SECONDS = 2.0
+FAILED_MSG = "there was an error processing your request; see the agent's log"
+
+
+class Agent:
+    def __init__(self, broker: Broker, backend: Backend) -> None:
+        self.broker = broker
+        self.backend = backend
+        self.consumer = QueueConsumer(broker, REQUESTS, self.on_request)
+        self.consumer.on_undecodable = self.on_undecodable
+        self._stop = threading.Event()
+
+    def on_request(self, body: Any, message: Message) -> None:
+        try:
+            job = JobRequest.from_message(body)
+        except MalformedRequest as exc:
+            log.error("dead-lettering a message the agent cannot carry out: %s", exc)
+            self._answer_malformed(body, str(exc))
+            dead_letter(self.broker, body, str(exc), message)
+            return
+        try:
+            outcome = self.backend.perform(job)
+        except RetryLater as exc:
+            log.warning("job %d cannot be carried out now (%s); retrying", job.request_id, exc)
+            self._give_back(message)
+            return
+        except Exception:  # the backend's bug must not stall the queue: answer and move on
+            log.exception("job %d (%s) failed", job.request_id, job.action)
+            outcome = Outcome(errors=True, msg=FAILED_MSG)
+        log.info(
+            "job %d: %s by %s -> %s%s",
+            job.request_id,
+            job.action,
+            job.who,
+            "error: " if outcome.errors else "",
+            outcome.msg,
+        )
+        try:
+            self.broker.publish(FINISHED, {"request_id": job.request_id, "body": outcome.as_body()})
+        except BrokerDown as exc:
+            # Redelivered later, and then the backend answers from its record.
+            log.warning("cannot publish the result of job %d (%s)", job.request_id, exc)
+            self._give_back(message)
+            return
+        message.ack()
+
+    def on_undecodable(self, message: Message, exc: Exception) -> None:
+        log.error("dead-lettering a message that is not JSON: %s", exc)
+        raw = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else ""
+        dead_letter(self.broker, raw, f"not JSON: {exc}", message)
+
+    def run(self) -> None:
+        """Consume until stop(); reconnects with backoff when the broker goes away."""
+        self.consumer.run()
+
+    def drain(self, idle_seconds: float) -> None:
+        """Carry out what is queued, then return once nothing came for `idle_seconds`."""
+        try:
+            for _ in self.consumer.consume(timeout=idle_seconds, safety_interval=idle_seconds):
+                pass
+        except TimeoutError:
+            return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.consumer.stop()
+
+    def _give_back(self, message: Message) -> None:
+        """Requeue after a pause; if the connection is gone the broker requeues it anyway."""
+        self._stop.wait(RETRY_PAUSE_SECONDS)
+        try:
+            message.requeue()
+        except Exception as exc:  # a dead channel: the broker redelivers unacked messages
+            log.warning("could not requeue (%s); the broker will redeliver", exc)
+
+    def _answer_malformed(self, body: Any, reason: str) -> None:
+        """A malformed request that still names its job gets an error answer, so the job does
+        not wait forever."""
+        inner = body.get("body") if isinstance(body, dict) else None
+        request_id = inner.get("request_id") if isinstance(inner, dict) else None
+        if not isinstance(request_id, int) or isinstance(request_id, bool):
+            return
+        result = Outcome(errors=True, msg=f"the agent cannot carry out this request: {reason}")
+        try:
+            self.broker.publish(FINISHED, {"request_id": request_id, "body": result.as_body()})
+        except BrokerDown:
+            log.warning("could not answer malformed job %d", request_id)

@@ -1,0 +1,101 @@
+"""Credentials off the request: Basic (user + API token or htpasswd password), Bearer tokens,
+a trusted proxy's header, or the loopback development user; then the branch check."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from buildapi.errors import Forbidden, Unauthenticated, Unavailable
+from buildapi.selfserve.auth import (
+    Identity,
+    identity_of_token,
+    in_networks,
+    is_loopback,
+    may_act_on,
+)
+from buildapi.web.deps import AppState, State
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _proxy_identity(request: Request, state: AppState) -> Identity | None:
+    settings = state.settings
+    if not in_networks(_client(request), settings.auth_trusted_proxies):
+        return None
+    user = request.headers.get(settings.auth_proxy_header, "").strip()
+    return Identity(user=user, how="proxy") if user else None
+
+
+def _header_identity(header: str, state: AppState) -> Identity:
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    engine = state.databases.buildapi_db
+    if scheme.lower() == "bearer" and value:
+        found = identity_of_token(engine, value)
+    elif scheme.lower() == "basic" and value:
+        try:
+            user, _, secret = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated("malformed Basic credentials") from None
+        found = identity_of_token(engine, secret, user) if user and secret else None
+        if found is None and state.htpasswd is not None and state.htpasswd.check(user, secret):
+            found = Identity(user=user, how="password")
+    else:
+        raise Unauthenticated("use HTTP Basic (user and API token) or a Bearer token")
+    if found is None:
+        raise Unauthenticated("bad credentials")
+    return found
+
+
+def _identity(request: Request, state: AppState) -> Identity | None:
+    """Who the request proves to be; None when it carries no credentials at all."""
+    proxied = _proxy_identity(request, state)
+    if proxied is not None:
+        return proxied
+    header = request.headers.get("authorization")
+    if header:
+        return _header_identity(header, state)
+    settings = state.settings
+    dev_user = settings.auth_dev_user
+    if dev_user and is_loopback(settings.host) and is_loopback(_client(request)):
+        return Identity(user=dev_user, how="dev")
+    return None
+
+
+def _checked_identity(request: Request, state: AppState) -> Identity | None:
+    try:
+        return _identity(request, state)
+    except SQLAlchemyError as exc:
+        raise Unavailable("cannot check credentials: the buildapi database is unavailable") from exc
+
+
+async def reader(request: Request, state: State) -> Identity | None:
+    """Reads are public, but credentials that are sent must be good (clients check theirs
+    with `GET /self-serve`), and `read_requires_auth` makes them mandatory."""
+    identity = await run_in_threadpool(_checked_identity, request, state)
+    if identity is None and state.settings.read_requires_auth:
+        raise Unauthenticated("credentials required")
+    return identity
+
+
+async def actor(request: Request, state: State) -> Identity:
+    """The authenticated user, allowed on the branch of the path (401, then 403)."""
+    identity = await run_in_threadpool(_checked_identity, request, state)
+    if identity is None:
+        raise Unauthenticated("credentials required")
+    branch = request.path_params.get("branch")
+    if branch is not None and not may_act_on(identity, branch, state.settings.auth_branch_groups):
+        raise Forbidden(f"{identity.user} may not act on branch {branch}")
+    return identity
+
+
+Reader = Annotated[Identity | None, Depends(reader)]
+Actor = Annotated[Identity, Depends(actor)]
