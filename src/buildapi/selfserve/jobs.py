@@ -35,6 +35,7 @@ from buildapi.selfserve.broker import (
 
 log = logging.getLogger(__name__)
 
+UNRECORDABLE = "Couldn't create JobRequest row; nothing was done"
 OUTBOX_BATCH = 500
 RETRY_PAUSE_SECONDS = 1.0
 
@@ -64,7 +65,7 @@ class JobPipeline:
                 job_id, created = record_job(connection, job)
         except SQLAlchemyError as exc:
             log.error("cannot record a %s job request for %s: %s", job.action, job.who, exc)
-            raise Unavailable("Couldn't create JobRequest row; nothing was done") from exc
+            raise Unavailable(UNRECORDABLE) from exc
         if created:
             self._send(JobRequest(job_id, job.action, job.who, job.when, job.what))
         return job_id

@@ -45,9 +45,11 @@ def _header_identity(header: str, state: AppState) -> Identity:
             user, _, secret = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthenticated("malformed Basic credentials") from None
-        found = identity_of_token(engine, secret, user) if user and secret else None
-        if found is None and state.htpasswd is not None and state.htpasswd.check(user, secret):
+        found = None
+        if state.htpasswd is not None and state.htpasswd.check(user, secret):
             found = Identity(user=user, how="password")
+        elif user and secret:
+            found = identity_of_token(engine, secret, user)
     else:
         raise Unauthenticated("use HTTP Basic (user and API token) or a Bearer token")
     if found is None:

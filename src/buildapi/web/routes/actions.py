@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -18,8 +19,9 @@ from buildapi.agent.actions import SELFSERVE_SUFFIX
 from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import NewJob, writes_since
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
-from buildapi.errors import BadInput, Conflict, NotFound, RateLimited
+from buildapi.errors import BadInput, Conflict, NotFound, RateLimited, Unavailable
 from buildapi.selfserve.auth import Identity
+from buildapi.selfserve.jobs import UNRECORDABLE
 from buildapi.web.auth import Actor
 from buildapi.web.deps import AppState, State
 from buildapi.web.forms import int_field, json_field, read_fields
@@ -115,8 +117,11 @@ def _run_check(state: AppState, check: Check, branch: BranchFilter) -> None:
 
 def _check_rate(state: AppState, who: str, now: int) -> None:
     limit = state.settings.write_rate_per_minute
-    with state.databases.buildapi_db.connect() as connection:
-        recent = writes_since(connection, who, now - RATE_WINDOW_SECONDS + 1)
+    try:
+        with state.databases.buildapi_db.connect() as connection:
+            recent = writes_since(connection, who, now - RATE_WINDOW_SECONDS + 1)
+    except SQLAlchemyError as exc:
+        raise Unavailable(UNRECORDABLE) from exc
     if len(recent) >= limit:
         retry_after = max(1, recent[-limit] + RATE_WINDOW_SECONDS - now)
         raise RateLimited(
