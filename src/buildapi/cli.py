@@ -21,6 +21,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 DEMO_HISTORY_DAYS = 2.0
 DEMO_JOBS_PER_DAY = 3000
+DEMO_USER = "demo@example.com"
 
 # Commands whose machinery arrives in later releases; they still parse the common options.
 PLANNED = {
@@ -261,6 +262,22 @@ def run_token_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _announce_demo_token(settings: Settings, databases: Databases, token: str) -> None:
+    from buildapi.db.queries.changes import latest_revision
+
+    with databases.schedulerdb.connect() as connection:
+        revision = latest_revision(connection, "try") or "<revision>"
+    base = f"http://{settings.host}:{settings.port}{settings.mount_prefix}"
+    print(
+        f"API token for {DEMO_USER} (made for this run; `buildapi token create` makes more):\n"
+        f"  {token}\n"
+        f"Rebuild a try push with it, then follow the job it answers with:\n"
+        f"  curl -u {DEMO_USER}:{token} -H 'Accept: application/json' "
+        f"-X POST {base}/self-serve/try/rev/{revision}",
+        flush=True,
+    )
+
+
 def _create_token(settings: Settings, user: str, groups: tuple[str, ...]) -> str:
     import time
 
@@ -327,7 +344,7 @@ AGENT_IDLE_SECONDS = 5.0
 def run_agent(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
-    from buildapi.agent.launch import build_agent
+    from buildapi.agent.launch import agent_of
     from buildapi.layout import load_layout
 
     if settings.broker_url.startswith("memory://"):
@@ -338,17 +355,16 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     databases = Databases.from_settings(settings)
-    agent = build_agent(settings, databases, load_layout(settings))
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: agent.stop())
     try:
-        if args.drain:
-            agent.drain(AGENT_IDLE_SECONDS)
-        else:
-            print(f"agent consuming {settings.broker_agent_queue}; Ctrl-C stops it", flush=True)
-            agent.run()
+        with agent_of(settings, databases, load_layout(settings)) as agent:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: agent.stop())
+            if args.drain:
+                agent.drain(AGENT_IDLE_SECONDS)
+            else:
+                print(f"agent consuming {settings.broker_agent_queue}; Ctrl-C stops", flush=True)
+                agent.run()
     finally:
-        agent.broker.close()
         databases.dispose()
     return 0
 
@@ -365,6 +381,7 @@ def run_web(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from buildapi.agent.launch import agent_in_background
     from buildapi.farm.launch import RunningFarm, build_farm, with_free_ports
     from buildapi.layout import load_layout
 
@@ -381,10 +398,13 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             f"{settings.farm_seed} at {settings.farm_speed:g}x",
             flush=True,
         )
+        token = _create_token(settings, DEMO_USER, ())
         with (
             RunningFarm(build_farm(settings, layout, databases), settings),
             _dumps_in_background(settings, layout, databases),
+            agent_in_background(settings, databases, layout),
         ):
+            _announce_demo_token(settings, databases, token)
             _serve(settings, layout, databases, announce=True)
     finally:
         databases.dispose()

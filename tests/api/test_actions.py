@@ -95,7 +95,7 @@ def test_rebuild_build_is_recorded_published_and_answered_202(
 ) -> None:
     build_id = a_build(busy_farm.databases)
     broker = Broker(live_settings)
-    before = broker.queue_depth(REQUESTS)
+    before = broker.queue_depths()[REQUESTS]
     response = farm_client.post(
         f"/self-serve/{BRANCH}/build",
         data={"build_id": str(build_id), "count": "2", "priority": "3"},
@@ -108,7 +108,7 @@ def test_rebuild_build_is_recorded_published_and_answered_202(
     assert (row.action, row.who, row.branch) == ("rebuild_build", "dev@example.com", BRANCH)
     assert json.loads(row.what) == {"bid": build_id, "count": 2, "priority": 3}
     assert row.state == "published" and row.completed_at is None
-    assert broker.queue_depth(REQUESTS) == before + 1
+    assert broker.queue_depths()[REQUESTS] == before + 1
 
 
 def test_json_bodies_and_defaults(farm_client: httpx.Client, busy_farm: Farm, token: str) -> None:
@@ -422,4 +422,4 @@ def test_unrecordable_request_is_503_and_sends_nothing(tmp_path: Path, busy_farm
         "status": "FAILED",
         "msg": "Couldn't create JobRequest row; nothing was done",
     }
-    assert broker.queue_depth(REQUESTS) == 0
+    assert broker.queue_depths()[REQUESTS] == 0

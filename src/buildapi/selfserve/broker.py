@@ -91,13 +91,16 @@ class Broker:
                     if attempt == 2:
                         raise BrokerDown(f"{type(exc).__name__}: {exc}") from exc
 
-    def queue_depth(self, routing_key: str) -> int:
-        """Messages waiting in the queue bound to `routing_key`."""
+    def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in each queue, by routing key."""
         with self.connect() as connection:
             connection.ensure_connection(max_retries=1, timeout=self.timeout)
             channel = connection.default_channel
             self.declare(channel)
-            return int(self.queues[routing_key](channel).queue_declare(passive=True).message_count)
+            return {
+                key: int(queue(channel).queue_declare(passive=True).message_count)
+                for key, queue in self.queues.items()
+            }
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,97 @@
+"""A whole self-serve system over a seeded farm: the farm's masters on real sockets, the web
+app (with its results consumer and outbox), and an agent, all talking through a broker."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from buildapi.clock import VirtualClock
+from buildapi.config import Settings, load_settings
+from buildapi.db.engines import Databases
+from buildapi.db.schema.buildapi import jobrequests
+from buildapi.db.setup import init_databases
+from buildapi.farm.farm import Farm
+from buildapi.farm.launch import with_free_ports
+from buildapi.farm.server import FarmServer
+from buildapi.layout import FarmLayout, load_layout
+from tests.conftest import broker_names, make_client
+from tests.processes import wait_until
+from tests.tokens import make_token
+from tests.unit.farm.conftest import BUSY, START, small_builders
+
+USER = "dev@example.com"
+
+
+@dataclass
+class Farmed:
+    settings: Settings
+    databases: Databases
+    layout: FarmLayout
+    farm: Farm
+
+    def scalar(self, query: Any) -> Any:
+        with self.databases.schedulerdb.connect() as connection:
+            return connection.execute(query).scalar()
+
+    def count(self, table: Any, *where: Any) -> int:
+        return self.scalar(select(func.count()).select_from(table).where(*where))
+
+    def job(self, job_id: int) -> Any:
+        with self.databases.buildapi_db.connect() as connection:
+            return connection.execute(select(jobrequests).where(jobrequests.c.id == job_id)).one()
+
+    def wait_for_job(self, job_id: int, timeout: float = 20.0) -> dict[str, Any]:
+        """The agent's answer (`complete_data.body`) once the web has stored it."""
+        wait_until(lambda: self.job(job_id).completed_at is not None, timeout, f"job {job_id}")
+        return json.loads(self.job(job_id).complete_data)["body"]
+
+
+@contextlib.contextmanager
+def seeded_farm(directory: Path, **overrides: Any) -> Iterator[Farmed]:
+    """A farm with two busy farm hours behind it, on a clock that then stands still (nothing
+    moves unless a test moves it), its masters and clobberer listening on free ports."""
+    settings = load_settings(
+        data_dir=directory,
+        builders_url=str(small_builders(directory)),
+        outbox_every_seconds=0.5,
+        **{**broker_names(), **overrides},
+    )
+    settings = with_free_ports(settings, load_layout(settings))
+    layout = load_layout(settings)
+    databases = Databases.from_settings(settings)
+    init_databases(databases)
+    farm = Farm(
+        layout,
+        databases,
+        VirtualClock(START),
+        seed=5,
+        speed=1.0,
+        zone=settings.zone,
+        push_rates=BUSY,
+    )
+    farm.start()
+    farm.advance(2 * 3600.0, tick=120.0)
+    server = FarmServer(farm, settings.clobberer_url)
+    server.start()
+    try:
+        yield Farmed(settings, databases, layout, farm)
+    finally:
+        server.stop()
+        databases.dispose()
+
+
+@contextlib.contextmanager
+def web_client(farmed: Farmed) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+    """The web app with its pipeline running, and headers of an authenticated JSON client."""
+    token = make_token(farmed.databases, USER)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    with make_client(farmed.settings, farmed.databases, farmed.layout) as client:
+        yield client, headers
