@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,10 +29,12 @@ CANCELLED = 6
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Farmed, httpx.Client, dict]]:
-    with seeded_farm(tmp_path_factory.mktemp("e2e")) as farmed:
-        with web_client(farmed) as (client, headers):
-            with agent_in_background(farmed.settings, farmed.databases, farmed.layout):
-                yield farmed, client, headers
+    with (
+        seeded_farm(tmp_path_factory.mktemp("e2e")) as farmed,
+        web_client(farmed) as (client, headers),
+        agent_in_background(farmed.settings, farmed.databases, farmed.layout),
+    ):
+        yield farmed, client, headers
 
 
 def act(system: tuple[Farmed, httpx.Client, dict], method: str, path: str, **kwargs: Any) -> dict:
