@@ -23,9 +23,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(args: Sequence[str], *, timeout: float = 60.0, cwd: Path | None = None) -> Iterator:
-    """Run `buildapi *args` until it prints that it listens; yield (process, output so far)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def running(
+    args: Sequence[str],
+    *,
+    timeout: float = 60.0,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    ready: str = READY,
+) -> Iterator:
+    """Run `buildapi *args` until it prints `ready` (by default: that it listens); yield
+    (process, output so far). `env` adds variables to the test's environment."""
+    env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "buildapi.cli", *args],
         stdout=subprocess.PIPE,
@@ -38,7 +46,7 @@ def running(args: Sequence[str], *, timeout: float = 60.0, cwd: Path | None = No
     pump = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
     pump.start()
     try:
-        yield process, _read_until(lines, READY, timeout)
+        yield process, _read_until(lines, ready, timeout)
     finally:
         process.terminate()
         try:

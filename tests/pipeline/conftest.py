@@ -36,6 +36,7 @@ class Farmed:
     databases: Databases
     layout: FarmLayout
     farm: Farm
+    server: FarmServer
 
     def scalar(self, query: Any) -> Any:
         with self.databases.schedulerdb.connect() as connection:
@@ -82,7 +83,7 @@ def seeded_farm(directory: Path, **overrides: Any) -> Iterator[Farmed]:
     server = FarmServer(farm, settings.clobberer_url)
     server.start()
     try:
-        yield Farmed(settings, databases, layout, farm)
+        yield Farmed(settings, databases, layout, farm, server)
     finally:
         server.stop()
         databases.dispose()
@@ -95,3 +96,14 @@ def web_client(farmed: Farmed) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     with make_client(farmed.settings, farmed.databases, farmed.layout) as client:
         yield client, headers
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """BUILDAPI_* variables that give a child process these settings."""
+    env = {}
+    for key, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        env[f"BUILDAPI_{key.upper()}"] = text
+    return env

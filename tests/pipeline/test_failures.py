@@ -1,0 +1,241 @@
+"""The pipeline's promises under failure, against a real RabbitMQ (and PostgreSQL where a
+lock is needed): no accepted job request is lost or carried out twice."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from buildapi.agent.actions import JobRequest
+from buildapi.agent.launch import agent_in_background
+from buildapi.db.engines import normalize_url
+from buildapi.db.schema.scheduler import (
+    buildrequests,
+    builds,
+    buildsets,
+    selfserve_actions,
+    sourcestamps,
+)
+from buildapi.selfserve.broker import REQUESTS, Broker
+from tests.databases import database_urls
+from tests.pipeline.conftest import USER, Farmed, seeded_farm, settings_env, web_client
+from tests.processes import free_port, running, wait_until
+from tests.services import required, service_url
+from tests.tokens import make_token
+
+BRANCH = "mozilla-inbound"
+REBUILT = f"Self-serve: Rebuilt by {USER}"
+
+
+def rabbitmqctl(*args: str) -> None:
+    if shutil.which("rabbitmqctl") is None:
+        reason = "rabbitmqctl not on PATH; the broker-restart test needs it"
+        pytest.fail(reason) if required() else pytest.skip(reason)
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+def a_build(farmed: Farmed) -> int:
+    """The newest build on BRANCH."""
+    return farmed.scalar(
+        select(builds.c.id)
+        .join(buildrequests, buildrequests.c.id == builds.c.brid)
+        .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
+        .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
+        .where(sourcestamps.c.branch == "integration/mozilla-inbound")
+        .order_by(builds.c.id.desc())
+        .limit(1)
+    )
+
+
+def rebuilt(farmed: Farmed) -> int:
+    return farmed.count(buildsets, buildsets.c.reason == REBUILT)
+
+
+def markers(farmed: Farmed, job_id: int) -> int:
+    return farmed.count(selfserve_actions, selfserve_actions.c.job_id == job_id)
+
+
+def post_rebuild(client: httpx.Client, headers: dict, build_id: int, count: int) -> int:
+    response = client.post(
+        f"/self-serve/{BRANCH}/build",
+        data={"build_id": build_id, "count": count},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["request_id"]
+
+
+def test_broker_restart_between_accept_and_delivery(tmp_path: Path) -> None:
+    with (
+        seeded_farm(tmp_path, broker_url=service_url("amqp")) as farmed,
+        web_client(farmed) as (client, headers),
+    ):
+        before = rebuilt(farmed)
+        queued = post_rebuild(client, headers, a_build(farmed), 2)  # taken, nobody consumes
+        rabbitmqctl("stop_app")
+        try:
+            # While the broker is down, requests are still accepted and recorded.
+            held = post_rebuild(client, headers, a_build(farmed), 1)
+            assert farmed.job(held).state == "recorded"
+        finally:
+            rabbitmqctl("start_app")
+            rabbitmqctl("await_startup")
+        with agent_in_background(farmed.settings, farmed.databases, farmed.layout):
+            assert farmed.wait_for_job(queued, timeout=60)["errors"] is False
+            assert farmed.wait_for_job(held, timeout=60)["errors"] is False
+        assert rebuilt(farmed) == before + 3
+        assert markers(farmed, queued) == markers(farmed, held) == 1
+
+
+def test_a_message_delivered_twice_acts_once(tmp_path: Path) -> None:
+    with (
+        seeded_farm(tmp_path, broker_url=service_url("amqp")) as farmed,
+        web_client(farmed) as (client, headers),
+    ):
+        before = rebuilt(farmed)
+        job_id = post_rebuild(client, headers, a_build(farmed), 2)
+        row = farmed.job(job_id)
+        again = JobRequest(job_id, row.action, row.who, row.when, json.loads(row.what))
+        broker = Broker(farmed.settings)
+        broker.publish(REQUESTS, again.to_message())
+        assert broker.queue_depths()[REQUESTS] == 2
+        with agent_in_background(farmed.settings, farmed.databases, farmed.layout):
+            farmed.wait_for_job(job_id, timeout=30)
+            wait_until(lambda: broker.queue_depths()[REQUESTS] == 0, 30, "both deliveries")
+        broker.close()
+        assert rebuilt(farmed) == before + 2
+
+
+def test_two_agents_on_one_queue_handle_each_request_once(tmp_path: Path) -> None:
+    with (
+        seeded_farm(tmp_path, broker_url=service_url("amqp")) as farmed,
+        web_client(farmed) as (client, headers),
+    ):
+        before = rebuilt(farmed)
+        build_id = a_build(farmed)
+        with (
+            agent_in_background(farmed.settings, farmed.databases, farmed.layout),
+            agent_in_background(farmed.settings, farmed.databases, farmed.layout),
+        ):
+            jobs = [post_rebuild(client, headers, build_id, 1) for _ in range(12)]
+            answers = [farmed.wait_for_job(job_id, timeout=60) for job_id in jobs]
+        assert all(answer == {"errors": False, "msg": "Ok"} for answer in answers)
+        assert rebuilt(farmed) == before + 12
+        assert all(markers(farmed, job_id) == 1 for job_id in jobs)
+
+
+def test_web_killed_right_after_answering(tmp_path: Path) -> None:
+    with seeded_farm(tmp_path, broker_url=service_url("amqp")) as farmed:
+        token = make_token(farmed.databases, USER)
+        port = free_port()
+        before = rebuilt(farmed)
+        env = settings_env(farmed.settings)
+        with running(["web", "--port", str(port)], env=env) as (web, _output):
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/self-serve/{BRANCH}/build",
+                data={"build_id": a_build(farmed), "count": 1},
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                timeout=30,
+            )
+            web.send_signal(signal.SIGKILL)
+            web.wait(timeout=30)
+        assert response.status_code == 202, response.text
+        job_id = response.json()["request_id"]
+        with (
+            web_client(farmed),
+            agent_in_background(farmed.settings, farmed.databases, farmed.layout),
+        ):
+            assert farmed.wait_for_job(job_id, timeout=60)["errors"] is False
+        assert rebuilt(farmed) == before + 1
+
+
+def waiting_on_locks(url: str) -> int:
+    engine = create_engine(normalize_url(url))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_agent_killed_mid_action_carries_it_out_exactly_once(tmp_path: Path) -> None:
+    """The agent is stopped dead inside its transaction (blocked on a table lock the test
+    holds, after it has written the job's marker and the new buildsets); the broker
+    redelivers, and a new agent does the whole action once."""
+    amqp = service_url("amqp")
+    with (
+        database_urls("postgresql", tmp_path) as urls,
+        seeded_farm(
+            tmp_path,
+            broker_url=amqp,
+            schedulerdb_url=urls["schedulerdb"],
+            statusdb_url=urls["statusdb"],
+            buildapi_db_url=urls["buildapi_db"],
+        ) as farmed,
+        web_client(farmed) as (client, headers),
+    ):
+        before = rebuilt(farmed)
+        requests_before = farmed.count(buildrequests)
+        locker = create_engine(normalize_url(urls["schedulerdb"]))
+        with locker.connect() as lock:
+            lock.execute(text("LOCK TABLE buildrequests IN EXCLUSIVE MODE"))
+            with running(["agent"], env=settings_env(farmed.settings), ready="agent consuming") as (
+                agent,
+                _output,
+            ):
+                job_id = post_rebuild(client, headers, a_build(farmed), 3)
+                wait_until(
+                    lambda: waiting_on_locks(urls["schedulerdb"]) > 0, 30, "the agent to block"
+                )
+                agent.send_signal(signal.SIGKILL)
+                agent.wait(timeout=30)
+            lock.rollback()
+        locker.dispose()
+        assert farmed.job(job_id).completed_at is None
+        with agent_in_background(farmed.settings, farmed.databases, farmed.layout):
+            assert farmed.wait_for_job(job_id, timeout=60) == {"errors": False, "msg": "Ok"}
+        assert rebuilt(farmed) == before + 3
+        assert farmed.count(buildrequests) == requests_before + 3
+        assert markers(farmed, job_id) == 1
+
+
+def test_master_unreachable_on_cancel_reports_an_error_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    with seeded_farm(tmp_path) as farmed, web_client(farmed) as (client, headers):
+        running_brid = farmed.scalar(
+            select(buildrequests.c.id).where(
+                buildrequests.c.complete == 0,
+                buildrequests.c.claimed_at > 0,
+                ~buildrequests.c.buildername.like("% test %"),
+            )
+        )
+        build_id = farmed.scalar(select(builds.c.id).where(builds.c.brid == running_brid))
+        farmed.server.stop()  # every master and the clobberer stop answering
+        before = snapshot(farmed, running_brid)
+        with agent_in_background(farmed.settings, farmed.databases, farmed.layout):
+            response = client.delete(f"/self-serve/{BRANCH}/build/{build_id}", headers=headers)
+            assert response.status_code == 202
+            answer = farmed.wait_for_job(response.json()["request_id"])
+        assert answer["errors"] is True and "Error cancelling build" in answer["msg"]
+        assert snapshot(farmed, running_brid) == before
+
+
+def snapshot(farmed: Farmed, brid: int) -> Any:
+    with farmed.databases.schedulerdb.connect() as connection:
+        request = connection.execute(select(buildrequests).where(buildrequests.c.id == brid)).one()
+        build = connection.execute(select(builds).where(builds.c.brid == brid)).all()
+    return tuple(request), [tuple(row) for row in build]
