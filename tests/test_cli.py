@@ -83,3 +83,41 @@ def test_web_uses_the_same_data_dir_as_demo(tmp_path: Path) -> None:
         health = httpx.get(f"http://127.0.0.1:{port}/healthz?format=json", timeout=10)
     assert health.status_code == 200
     assert health.json()["status"] == "OK"
+
+
+def test_token_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from buildapi.config import load_settings
+    from buildapi.db.engines import Databases
+    from buildapi.selfserve.auth import identity_of_token
+
+    data = ["--data-dir", str(tmp_path)]
+    assert (
+        main(["token", "create", "--user", "rel@example.com", "--groups", "releng,qa", *data]) == 0
+    )
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    databases = Databases.from_settings(load_settings(data_dir=tmp_path))
+    try:
+        found = identity_of_token(databases.buildapi_db, token)
+        assert found is not None and found.user == "rel@example.com"
+        assert found.groups == {"releng", "qa"}
+        assert main(["token", "list", *data]) == 0
+        listing = capsys.readouterr().out
+        assert "rel@example.com" in listing and "releng,qa" in listing and "live" in listing
+        assert token not in listing
+        assert main(["token", "revoke", "1", *data]) == 0
+        assert identity_of_token(databases.buildapi_db, token) is None
+        assert main(["token", "revoke", "1", *data]) == 1
+        assert "no live token with id 1" in capsys.readouterr().err
+    finally:
+        databases.dispose()
+
+
+def test_token_and_agent_refuse_bad_input(tmp_path: Path) -> None:
+    bad_user = run_cli("token", "create", "--user", "a:b", "--data-dir", str(tmp_path))
+    assert bad_user.returncode == 2 and "not a usable user name" in bad_user.stderr
+    bad_groups = run_cli(
+        "token", "create", "--user", "a", "--groups", "x y", "--data-dir", str(tmp_path)
+    )
+    assert bad_groups.returncode == 2 and "comma-separated" in bad_groups.stderr
+    agent = run_cli("agent", "--data-dir", str(tmp_path))
+    assert agent.returncode == 2 and "memory://" in agent.stderr
