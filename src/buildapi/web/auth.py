@@ -19,6 +19,7 @@ from buildapi.selfserve.auth import (
     is_loopback,
     may_act_on,
 )
+from buildapi.web.csrf import check_request
 from buildapi.web.deps import AppState, State
 
 
@@ -89,13 +90,15 @@ async def reader(request: Request, state: State) -> Identity | None:
 
 
 async def actor(request: Request, state: State) -> Identity:
-    """The authenticated user, allowed on the branch of the path (401, then 403)."""
+    """The authenticated user, allowed on the branch of the path (401, then 403), by a request
+    that passes the CSRF check (403)."""
     identity = await run_in_threadpool(_checked_identity, request, state)
     if identity is None:
         raise Unauthenticated("credentials required")
     branch = request.path_params.get("branch")
     if branch is not None and not may_act_on(identity, branch, state.settings.auth_branch_groups):
         raise Forbidden(f"{identity.user} may not act on branch {branch}")
+    await check_request(request, state.settings.write_max_body_bytes)
     return identity
 
 

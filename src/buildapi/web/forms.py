@@ -52,8 +52,12 @@ async def _multipart_fields(headers: Headers, body: bytes) -> dict[str, Any]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-async def read_fields(request: Request, limit: int) -> dict[str, Any]:
-    """Query parameters and body fields, the body winning; a body over `limit` bytes is 400."""
+async def request_fields(request: Request, limit: int) -> dict[str, Any]:
+    """Query parameters and body fields, the body winning, control fields included; a body over
+    `limit` bytes is 400. Read once per request: the CSRF check and the route both need them."""
+    known = getattr(request.state, "fields", None)
+    if known is not None:
+        return known
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BadInput(f"body too large: {declared} bytes, at most {limit}")
@@ -66,6 +70,13 @@ async def read_fields(request: Request, limit: int) -> dict[str, Any]:
         chunks.append(chunk)
     fields: dict[str, Any] = dict(request.query_params)
     fields.update(await parse_fields(request.headers, b"".join(chunks)))
+    request.state.fields = fields
+    return fields
+
+
+async def read_fields(request: Request, limit: int) -> dict[str, Any]:
+    """The request's fields that are arguments of the action (no control fields)."""
+    fields = await request_fields(request, limit)
     return {key: value for key, value in fields.items() if key not in CONTROL_FIELDS}
 
 

@@ -14,6 +14,7 @@ from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
 from buildapi.errors import BadInput, NotFound
 from buildapi.selfserve import shapes
 from buildapi.web.caching import cached
+from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.params import checked_revision, known_branch
@@ -106,6 +107,7 @@ def job(request: Request, fmt: OutputFormat, state: State, job_id: Id) -> Respon
 
 
 @router.get("/{branch}", summary="Return a list of builds running on this branch")
+@with_token
 @cached(day_ttl)
 def branch_day(
     request: Request,
@@ -134,6 +136,7 @@ def branch_day(
         today=datetime.datetime.now(state.settings.zone).date(),
         timedelta=datetime.timedelta,
         tables=split_items(items),
+        csrf_token=PLACEHOLDER,
     )
 
 
@@ -191,6 +194,7 @@ StableDelay = Annotated[
 
 
 @router.get("/{branch}/rev/{revision}", summary="Return a list of builds for this revision")
+@with_token
 @cached(30)
 def revision(
     request: Request,
@@ -212,6 +216,7 @@ def revision(
         revision=revision,
         verdict=verdict,
         tables=split_items(items),
+        csrf_token=PLACEHOLDER,
     )
 
 
