@@ -82,7 +82,7 @@ def echo_client(settings: Settings, databases: Databases, layout: FarmLayout) ->
     from buildapi.web import app as web_app
 
     original = web_app.ROUTERS
-    web_app.ROUTERS = (*original, router)
+    web_app.ROUTERS = (*original, (router, False))
     try:
         with TestClient(web_app.create_app(settings, databases, layout)) as test_client:
             yield test_client

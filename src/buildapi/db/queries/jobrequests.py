@@ -148,15 +148,18 @@ def complete_job(connection: Connection, job_id: int, message: dict[str, Any], n
         return found.first() is not None
 
 
-def writes_since(connection: Connection, who: str, since: int) -> list[int]:
-    """When `who` recorded job requests at or after `since`, oldest first (the rate limit)."""
+def nth_newest_write(connection: Connection, who: str, since: int, n: int) -> int | None:
+    """When `who` made their n-th newest job request at or after `since`; None when they made
+    fewer (the rate limit reads one row, whatever the limit)."""
     query = (
         select(jobrequests.c.when)
         .where(jobrequests.c.who == who, jobrequests.c.when >= since)
-        .order_by(jobrequests.c.when)
+        .order_by(jobrequests.c.when.desc())
+        .offset(n - 1)
+        .limit(1)
     )
     with connection.begin():
-        return list(connection.execute(query).scalars())
+        return connection.execute(query).scalar()
 
 
 def count_by_state(connection: Connection) -> dict[str, int]:

@@ -23,7 +23,7 @@ jobrequests = Table(
     Column("idempotency_key", String(200)),
     Column("attempts", Integer, nullable=False, default=0),
     Index("jobrequests_when", "when"),
-    Index("jobrequests_who", "who"),
+    Index("jobrequests_who_when", "who", "when"),
     Index("jobrequests_action", "action"),
     Index("jobrequests_branch", "branch"),
     Index("jobrequests_state", "state"),

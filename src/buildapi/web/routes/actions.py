@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from buildapi.agent.actions import SELFSERVE_SUFFIX
 from buildapi.db.queries import selfserve as queries
-from buildapi.db.queries.jobrequests import NewJob, writes_since
+from buildapi.db.queries.jobrequests import NewJob, nth_newest_write
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
 from buildapi.errors import BadInput, Conflict, NotFound, RateLimited, Unavailable
 from buildapi.selfserve.auth import Identity
@@ -119,14 +119,13 @@ def _check_rate(state: AppState, who: str, now: int) -> None:
     limit = state.settings.write_rate_per_minute
     try:
         with state.databases.buildapi_db.connect() as connection:
-            recent = writes_since(connection, who, now - RATE_WINDOW_SECONDS + 1)
+            oldest = nth_newest_write(connection, who, now - RATE_WINDOW_SECONDS + 1, limit)
     except SQLAlchemyError as exc:
         raise Unavailable(UNRECORDABLE) from exc
-    if len(recent) >= limit:
-        retry_after = max(1, recent[-limit] + RATE_WINDOW_SECONDS - now)
+    if oldest is not None:
+        retry_after = max(1, oldest + RATE_WINDOW_SECONDS - now)
         raise RateLimited(
-            f"{who} made {len(recent)} requests in the last minute; the limit is {limit}",
-            retry_after,
+            f"{who} made {limit} requests in the last minute; the limit is {limit}", retry_after
         )
 
 
