@@ -38,7 +38,10 @@ class Broker:
     broker's confirm, so a message it returns from is on the broker's disk."""
 
     def __init__(self, settings: Settings) -> None:
-        self.url = settings.broker_url
+        # kombu warns about a memory:// URL without a host; it is the same broker.
+        self.url = (
+            "memory://localhost/" if settings.broker_url == "memory://" else settings.broker_url
+        )
         self.heartbeat = settings.broker_heartbeat_seconds
         self.timeout = settings.broker_connect_timeout_seconds
         self.exchange = Exchange(settings.broker_exchange, type="topic", durable=True)
