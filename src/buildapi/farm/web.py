@@ -23,6 +23,7 @@ from buildapi.db.queries.changes import NewChange
 from buildapi.errors import BadInput, BuildAPIError, Conflict, NotFound
 from buildapi.farm.farm import Farm
 from buildapi.layout import Master
+from buildapi.parsing import json_field
 
 REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
 RESULTS = ("success", "warnings", "failure", "skipped", "exception", "retry", "cancelled")
@@ -126,10 +127,10 @@ def _parse_change(farm: Farm, fields: Mapping[str, str]) -> NewChange:
     short = farm.layout.branch_for_repo_path(branch)
     if short is None:
         raise BadInput(f"unknown branch {branch!r}")
-    files = _json_field(fields, "files", list, [])
+    files = json_field(fields, "files", list, [])
     if not all(isinstance(name, str) for name in files):
         raise BadInput("files must be a JSON list of strings")
-    _json_field(fields, "properties", dict, {})
+    json_field(fields, "properties", dict, {})
     return NewChange(
         author=fields.get("author") or "unknown",
         comments=fields.get("comments", ""),
@@ -142,19 +143,6 @@ def _parse_change(farm: Farm, fields: Mapping[str, str]) -> NewChange:
         category=fields.get("category") or None,
         files=tuple(files),
     )
-
-
-def _json_field(fields: Mapping[str, str], name: str, kind: type, default: Any) -> Any:
-    raw = fields.get(name)
-    if not raw:
-        return default
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{name} is not valid JSON: {exc.msg}") from None
-    if not isinstance(value, kind):
-        raise BadInput(f"{name} must be a JSON {'list' if kind is list else 'object'}")
-    return value
 
 
 async def _clobberer(request: Request, farm: Farm) -> Response:

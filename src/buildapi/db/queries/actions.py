@@ -127,21 +127,16 @@ def live_build_number(connection: Connection, brid: int) -> int | None:
 
 def set_priority_if_pending(connection: Connection, brid: int, priority: int) -> bool:
     """Priority only matters while a request waits; the guard keeps a claimed one untouched."""
-    changed = connection.execute(
-        update(buildrequests)
-        .where(
-            buildrequests.c.id == brid,
-            buildrequests.c.claimed_at == 0,
-            buildrequests.c.complete == 0,
-        )
-        .values(priority=priority)
-    ).rowcount
-    return changed == 1
+    return _update_if_pending(connection, brid, priority=priority)
 
 
 def cancel_if_pending(connection: Connection, brid: int, now: int) -> bool:
     """Complete a request as CANCELLED only if no master has claimed it: the same guard masters
     claim with, so exactly one of the two wins."""
+    return _update_if_pending(connection, brid, complete=1, results=CANCELLED, complete_at=now)
+
+
+def _update_if_pending(connection: Connection, brid: int, **values: int) -> bool:
     changed = connection.execute(
         update(buildrequests)
         .where(
@@ -149,7 +144,7 @@ def cancel_if_pending(connection: Connection, brid: int, now: int) -> bool:
             buildrequests.c.claimed_at == 0,
             buildrequests.c.complete == 0,
         )
-        .values(complete=1, results=CANCELLED, complete_at=now)
+        .values(**values)
     ).rowcount
     return changed == 1
 

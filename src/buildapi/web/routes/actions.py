@@ -20,11 +20,12 @@ from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import NewJob, nth_newest_write
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
 from buildapi.errors import BadInput, Conflict, NotFound, RateLimited, Unavailable
+from buildapi.parsing import json_field
 from buildapi.selfserve.auth import Identity
 from buildapi.selfserve.jobs import UNRECORDABLE
 from buildapi.web.auth import Actor
 from buildapi.web.deps import AppState, State
-from buildapi.web.forms import int_field, json_field, read_fields
+from buildapi.web.forms import int_field, read_fields
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.params import checked_revision, known_branch
 from buildapi.web.responses import json_response
@@ -306,59 +307,36 @@ async def new_build_at_revision(
     return await _accept(request, fmt, state, who, branch, "new_build_at_revision", args, key)
 
 
-async def _builds_at_revision(
-    request: Request,
-    who: Identity,
-    fmt: str,
-    state: AppState,
-    branch: str,
-    revision: str,
-    action: str,
-    key: str | None,
-) -> Response:
-    fields = await read_fields(request, state.settings.write_max_body_bytes)
-    args = {"branch": branch, "revision": checked_revision(revision), "priority": _priority(fields)}
-    return await _accept(request, fmt, state, who, branch, action, args, key)
+def _builds_at_revision_route(kind: str, action: str, what: str) -> None:
+    """The nightly and PGO routes: the same fields, another action."""
 
-
-@router.post(
-    "/{branch}/rev/{revision}/nightly",
-    summary="Start the nightly builds of `revision`, at `priority`",
-    status_code=202,
-    openapi_extra=FIELDS_DOC,
-)
-async def new_nightly_at_revision(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    revision: str,
-    key: IdempotencyKey = None,
-) -> Response:
-    return await _builds_at_revision(
-        request, who, fmt, state, branch, revision, "new_nightly_at_revision", key
+    @router.post(
+        f"/{{branch}}/rev/{{revision}}/{kind}",
+        summary=f"Start the {what} builds of `revision`, at `priority`",
+        status_code=202,
+        openapi_extra=FIELDS_DOC,
+        name=action,
     )
+    async def endpoint(
+        request: Request,
+        who: Actor,
+        fmt: OutputFormat,
+        state: State,
+        branch: str,
+        revision: str,
+        key: IdempotencyKey = None,
+    ) -> Response:
+        fields = await read_fields(request, state.settings.write_max_body_bytes)
+        args = {
+            "branch": branch,
+            "revision": checked_revision(revision),
+            "priority": _priority(fields),
+        }
+        return await _accept(request, fmt, state, who, branch, action, args, key)
 
 
-@router.post(
-    "/{branch}/rev/{revision}/pgo",
-    summary="Start the PGO builds of `revision`, at `priority`",
-    status_code=202,
-    openapi_extra=FIELDS_DOC,
-)
-async def new_pgobuild_at_revision(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    revision: str,
-    key: IdempotencyKey = None,
-) -> Response:
-    return await _builds_at_revision(
-        request, who, fmt, state, branch, revision, "new_pgobuild_at_revision", key
-    )
+_builds_at_revision_route("nightly", "new_nightly_at_revision", "nightly")
+_builds_at_revision_route("pgo", "new_pgobuild_at_revision", "PGO")
 
 
 @router.post(
