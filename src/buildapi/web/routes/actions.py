@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -68,47 +69,66 @@ def _count(fields: dict[str, Any]) -> int:
     return int_field(fields, "count", low=COUNT_RANGE[0], high=COUNT_RANGE[1], default=1)
 
 
-async def _accept(
+@dataclass(frozen=True)
+class Write:
+    """What every write route works with, gathered by one dependency in the order the checks
+    must run: credentials and the branch (401, 403) before the output format and the rest."""
+
+    request: Request
+    who: Identity
+    fmt: str
+    state: AppState
+    branch: str
+    idempotency_key: str | None
+
+    async def fields(self) -> dict[str, Any]:
+        return await read_fields(self.request, self.state.settings.write_max_body_bytes)
+
+    async def accept(
+        self, action: str, args: dict[str, Any], check: Check | None = None
+    ) -> Response:
+        """404 and 409 checks, the rate limit, then record and publish; answer the job id."""
+        key, state, who = self.idempotency_key, self.state, self.who
+        if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise BadInput(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        chosen = known_branch(state, self.branch)
+        if check is not None:
+            await run_in_threadpool(_run_check, state, check, chosen)
+        now = int(time.time())
+        job = NewJob(action, who.user, self.branch, args, now, key)
+        if key is None:
+            await run_in_threadpool(_check_rate, state, who.user, now)
+        job_id = await run_in_threadpool(state.pipeline.submit, job)
+        client = self.request.client.host if self.request.client else "-"
+        audit.info(
+            "job %d: %s on %s by %s (%s) from %s: %s",
+            job_id,
+            action,
+            self.branch,
+            who.user,
+            who.how,
+            client,
+            args,
+        )
+        if self.fmt == "html":
+            target = link(self.request, f"/self-serve/jobs/{job_id}")
+            return RedirectResponse(target, status_code=302)
+        msg = f"{action} request recorded as job {job_id}"
+        return json_response({"status": "OK", "msg": msg, "request_id": job_id}, status=202)
+
+
+async def write(
     request: Request,
-    fmt: str,
-    state: AppState,
-    who: Identity,
+    who: Actor,
+    fmt: OutputFormat,
+    state: State,
     branch: str,
-    action: str,
-    args: dict[str, Any],
-    idempotency_key: str | None,
-    check: Check | None = None,
-) -> Response:
-    """404 and 409 checks, the rate limit, then record and publish; answer with the job id."""
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise BadInput(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
-    chosen = known_branch(state, branch)
-    if check is not None:
-        await run_in_threadpool(_run_check, state, check, chosen)
-    now = int(time.time())
-    job = NewJob(action, who.user, branch, args, now, idempotency_key)
-    if idempotency_key is None:
-        await run_in_threadpool(_check_rate, state, who.user, now)
-    job_id = await run_in_threadpool(state.pipeline.submit, job)
-    client = request.client.host if request.client else "-"
-    audit.info(
-        "job %d: %s on %s by %s (%s) from %s: %s",
-        job_id,
-        action,
-        branch,
-        who.user,
-        who.how,
-        client,
-        args,
-    )
-    if fmt == "html":
-        return RedirectResponse(link(request, f"/self-serve/jobs/{job_id}"), status_code=302)
-    body = {
-        "status": "OK",
-        "msg": f"{action} request recorded as job {job_id}",
-        "request_id": job_id,
-    }
-    return json_response(body, status=202)
+    key: IdempotencyKey = None,
+) -> Write:
+    return Write(request, who, fmt, state, branch, key)
+
+
+Writing = Annotated[Write, Depends(write)]
 
 
 def _run_check(state: AppState, check: Check, branch: BranchFilter) -> None:
@@ -166,43 +186,16 @@ def _revision_exists(revision: str) -> Check:
     status_code=202,
     openapi_extra=FIELDS_DOC,
 )
-async def rebuild_build(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    key: IdempotencyKey = None,
-) -> Response:
-    fields = await read_fields(request, state.settings.write_max_body_bytes)
+async def rebuild_build(w: Writing) -> Response:
+    fields = await w.fields()
     build_id = int_field(fields, "build_id", low=0, high=MAX_ID)
     args = {"bid": build_id, "count": _count(fields), "priority": _priority(fields)}
-    return await _accept(
-        request, fmt, state, who, branch, "rebuild_build", args, key, _build_exists(build_id)
-    )
+    return await w.accept("rebuild_build", args, _build_exists(build_id))
 
 
 @router.delete("/{branch}/build/{build_id}", summary="Cancel the build `build_id`", status_code=202)
-async def cancel_build(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    build_id: Id,
-    key: IdempotencyKey = None,
-) -> Response:
-    return await _accept(
-        request,
-        fmt,
-        state,
-        who,
-        branch,
-        "cancel_build",
-        {"bid": build_id},
-        key,
-        _build_exists(build_id),
-    )
+async def cancel_build(w: Writing, build_id: Id) -> Response:
+    return await w.accept("cancel_build", {"bid": build_id}, _build_exists(build_id))
 
 
 @router.post(
@@ -211,38 +204,18 @@ async def cancel_build(
     status_code=202,
     openapi_extra=FIELDS_DOC,
 )
-async def rebuild_request(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    key: IdempotencyKey = None,
-) -> Response:
-    fields = await read_fields(request, state.settings.write_max_body_bytes)
+async def rebuild_request(w: Writing) -> Response:
+    fields = await w.fields()
     request_id = int_field(fields, "request_id", low=0, high=MAX_ID)
     args = {"brid": request_id, "count": _count(fields), "priority": _priority(fields)}
-    return await _accept(
-        request, fmt, state, who, branch, "rebuild_request", args, key, _request_exists(request_id)
-    )
+    return await w.accept("rebuild_request", args, _request_exists(request_id))
 
 
 @router.delete(
     "/{branch}/request/{request_id}", summary="Cancel the request `request_id`", status_code=202
 )
-async def cancel_request(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    request_id: Id,
-    key: IdempotencyKey = None,
-) -> Response:
-    args = {"brid": request_id}
-    return await _accept(
-        request, fmt, state, who, branch, "cancel_request", args, key, _request_exists(request_id)
-    )
+async def cancel_request(w: Writing, request_id: Id) -> Response:
+    return await w.accept("cancel_request", {"brid": request_id}, _request_exists(request_id))
 
 
 @router.put(
@@ -251,20 +224,11 @@ async def cancel_request(
     status_code=202,
     openapi_extra=FIELDS_DOC,
 )
-async def reprioritize(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    request_id: Id,
-    key: IdempotencyKey = None,
-) -> Response:
-    fields = await read_fields(request, state.settings.write_max_body_bytes)
+async def reprioritize(w: Writing, request_id: Id) -> Response:
+    fields = await w.fields()
     priority = int_field(fields, "priority", low=PRIORITY_RANGE[0], high=PRIORITY_RANGE[1])
     args = {"brid": request_id, "priority": priority}
-    check = _request_exists(request_id, pending_only=True)
-    return await _accept(request, fmt, state, who, branch, "reprioritize", args, key, check)
+    return await w.accept("reprioritize", args, _request_exists(request_id, pending_only=True))
 
 
 @router.delete(
@@ -272,20 +236,10 @@ async def reprioritize(
     summary="Cancel every pending and running job of `revision`",
     status_code=202,
 )
-async def cancel_revision(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    revision: str,
-    key: IdempotencyKey = None,
-) -> Response:
+async def cancel_revision(w: Writing, revision: str) -> Response:
     revision = checked_revision(revision)
-    args = {"branch": branch, "revision": revision}
-    return await _accept(
-        request, fmt, state, who, branch, "cancel_revision", args, key, _revision_exists(revision)
-    )
+    args = {"branch": w.branch, "revision": revision}
+    return await w.accept("cancel_revision", args, _revision_exists(revision))
 
 
 @router.post(
@@ -293,18 +247,9 @@ async def cancel_revision(
     summary="Start the builds of `revision`, as if it had just been pushed",
     status_code=202,
 )
-async def new_build_at_revision(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    revision: str,
-    key: IdempotencyKey = None,
-) -> Response:
-    revision = checked_revision(revision)
-    args = {"branch": branch, "revision": revision}
-    return await _accept(request, fmt, state, who, branch, "new_build_at_revision", args, key)
+async def new_build_at_revision(w: Writing, revision: str) -> Response:
+    args = {"branch": w.branch, "revision": checked_revision(revision)}
+    return await w.accept("new_build_at_revision", args)
 
 
 def _builds_at_revision_route(kind: str, action: str, what: str) -> None:
@@ -317,22 +262,14 @@ def _builds_at_revision_route(kind: str, action: str, what: str) -> None:
         openapi_extra=FIELDS_DOC,
         name=action,
     )
-    async def endpoint(
-        request: Request,
-        who: Actor,
-        fmt: OutputFormat,
-        state: State,
-        branch: str,
-        revision: str,
-        key: IdempotencyKey = None,
-    ) -> Response:
-        fields = await read_fields(request, state.settings.write_max_body_bytes)
+    async def endpoint(w: Writing, revision: str) -> Response:
+        fields = await w.fields()
         args = {
-            "branch": branch,
+            "branch": w.branch,
             "revision": checked_revision(revision),
             "priority": _priority(fields),
         }
-        return await _accept(request, fmt, state, who, branch, action, args, key)
+        return await w.accept(action, args)
 
 
 _builds_at_revision_route("nightly", "new_nightly_at_revision", "nightly")
@@ -346,30 +283,23 @@ _builds_at_revision_route("pgo", "new_pgobuild_at_revision", "PGO")
     openapi_extra=FIELDS_DOC,
 )
 async def new_build_for_builder(
-    request: Request,
-    who: Actor,
-    fmt: OutputFormat,
-    state: State,
-    branch: str,
-    builder_name: Annotated[str, Path(max_length=256)],
-    revision: str,
-    key: IdempotencyKey = None,
+    w: Writing, builder_name: Annotated[str, Path(max_length=256)], revision: str
 ) -> Response:
-    fields = await read_fields(request, state.settings.write_max_body_bytes)
+    fields = await w.fields()
     revision = checked_revision(revision)
     properties = json_field(fields, "properties", dict, {})
     files = json_field(fields, "files", list, [])
     if not all(isinstance(name, str) for name in files):
         raise BadInput("files must be a JSON list of strings")
     args = {
-        "branch": branch + SELFSERVE_SUFFIX,
+        "branch": w.branch + SELFSERVE_SUFFIX,
         "revision": revision,
         "priority": _priority(fields),
         "builder_name": builder_name,
         "properties": properties,
         "files": files,
     }
-    known_branch(state, branch)
-    if builder_name not in state.layout.builders_for_branch(branch):
-        raise NotFound(f"Builder {builder_name!r} not found on branch {branch}")
-    return await _accept(request, fmt, state, who, branch, "new_build_for_builder", args, key)
+    known_branch(w.state, w.branch)
+    if builder_name not in w.state.layout.builders_for_branch(w.branch):
+        raise NotFound(f"Builder {builder_name!r} not found on branch {w.branch}")
+    return await w.accept("new_build_for_builder", args)
