@@ -1,0 +1,1 @@
+"""Reports over the farm's databases: classification of builder names and the report algorithms."""
