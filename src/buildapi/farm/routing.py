@@ -6,17 +6,9 @@ import random
 
 from buildapi.layout import Builder, FarmLayout, Master
 
-TEST_KINDS = ("test", "talos")
-
-
-def role_for(builder: Builder) -> str:
-    if builder.kind in TEST_KINDS:
-        return "tests"
-    return "try" if builder.properties.branch == "try" else "build"
-
 
 def serves(master: Master, builder: Builder) -> bool:
-    if not master.enabled or master.role != role_for(builder):
+    if not master.enabled or master.role != builder.role:
         return False
     platforms = getattr(master, "platforms", None)
     return platforms is None or builder.properties.platform in platforms

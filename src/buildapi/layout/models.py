@@ -68,6 +68,18 @@ class Builder(BaseModel):
     kind: JobKind
     triggered_by: str | None = None
 
+    @property
+    def role(self) -> str:
+        """The role of the masters that run this builder (a key of POOLS)."""
+        if self.kind in ("test", "talos"):
+            return "tests"
+        return "try" if self.properties.branch == "try" else "build"
+
+    @property
+    def pool(self) -> str | None:
+        """The slave pool its requests count against in wait-time reports."""
+        return POOLS.get(self.role)
+
 
 class BranchesDocument(RootModel[dict[str, Branch]]):
     pass
