@@ -123,6 +123,9 @@ class Settings(BaseSettings):
         "", description="Path the app is served under, e.g. /buildapi; empty = the root."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    reports_max_window_days: int = Field(
+        31, gt=0, description="Longest time window a report may cover (400 beyond)."
+    )
     dumps_dir: Path | None = Field(
         None,
         description="Where the JSON dumps are written and served from; default data_dir/buildjson.",
