@@ -27,8 +27,9 @@ from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
 from buildapi.web.responses import STATIC_DIR, make_templates
-from buildapi.web.routes import actions, dumps, live, ops, selfserve
+from buildapi.web.routes import actions, dumps, live, ops, reports, selfserve
 from buildapi.web.sections import served_sections
+from buildapi.web.vendor import CHART_JS_DIR, CHART_JS_MOUNT
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ ROUTERS = (
     (live.router, True),
     (dumps.router, True),
     (selfserve.router, True),
+    (reports.router, True),
     (actions.router, False),
 )
 
@@ -79,6 +81,7 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
     for router, is_read in ROUTERS:
         api.include_router(router, dependencies=[Depends(reader)] if is_read else [])
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api.mount(CHART_JS_MOUNT, StaticFiles(directory=CHART_JS_DIR, check_dir=False), name="chart.js")
     api.state.templates.env.globals["nav"] = [
         section for section in served_sections(api.router.routes) if section.in_header
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from starlette.datastructures import Headers
@@ -32,16 +32,24 @@ def lenient_format(request: Request) -> str:
         return choose_format(None, request.headers.get("accept", ""))
 
 
-def output_format(
-    request: Request,
-    format: Annotated[
-        str | None, Query(description="json or html; default from the Accept header")
-    ] = None,
-) -> str:
-    return choose_format(format, request.headers.get("accept", ""))
+FormatQuery = Annotated[
+    str | None,
+    Query(description="json or html (csv too for table reports); default from the Accept header"),
+]
 
 
-OutputFormat = Annotated[str, Depends(output_format)]
+def format_dependency(allowed: tuple[str, ...]) -> Any:
+    """An Annotated parameter type giving the chosen format among `allowed`."""
+
+    def output_format(request: Request, format: FormatQuery = None) -> str:
+        return choose_format(format, request.headers.get("accept", ""), allowed)
+
+    return Annotated[str, Depends(output_format)]
+
+
+OutputFormat = format_dependency(FORMATS)
+# Reports that are tables can also be had as CSV.
+TableFormat = format_dependency((*FORMATS, "csv"))
 
 OVERRIDABLE = {"PUT", "DELETE"}
 # Bodies larger than this are not inspected for `_method`; the write endpoints reject them.

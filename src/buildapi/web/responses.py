@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +28,7 @@ def make_templates(zone: ZoneInfo) -> Jinja2Templates:
     templates.env.globals["zone"] = zone.key
     templates.env.filters["pretty_json"] = pretty_json
     templates.env.filters["localtime"] = lambda epoch: local_time(epoch, zone)
+    templates.env.filters["localdate"] = lambda epoch: local_date(epoch, zone)
     templates.env.filters["duration"] = duration
     return templates
 
@@ -33,6 +37,11 @@ def local_time(epoch: float | None, zone: ZoneInfo) -> str:
     if not epoch:
         return "-"
     return datetime.datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def local_date(epoch: float, zone: ZoneInfo) -> str:
+    """`YYYY-MM-DD` in the zone, as date inputs want it."""
+    return datetime.datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d")
 
 
 def duration(seconds: float) -> str:
@@ -47,6 +56,15 @@ def pretty_json(data: Any) -> str:
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
     return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """A table as CSV (RFC 4180 line ends), served as text/csv."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
 
 def render(

@@ -1,0 +1,101 @@
+"""The time window and its intervals, shared by every report.
+
+`starttime`/`endtime` are epoch seconds or `YYYY-MM-DD` dates (midnight in the report zone; an
+end date means the end of that day, so one date in both fields is that whole day). A missing end
+is start + 24 h capped at now, or now; a missing start is end - 24 h; 0 counts as missing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from buildapi.errors import BadInput
+
+DAY = 86400
+DEFAULT_INTERVALS = 12
+MAX_INTERVALS = 1500
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Window:
+    starttime: float
+    endtime: float
+    int_size: int
+
+    @property
+    def int_no(self) -> int:
+        """How many intervals cover the window (at least one)."""
+        return max(1, int((self.endtime - self.starttime - 1) / self.int_size) + 1)
+
+    def index(self, moment: float) -> int:
+        """The interval a moment falls in; moments outside the window go to the nearest end."""
+        if moment <= self.starttime:
+            return 0
+        return min(int((moment - self.starttime) / self.int_size), self.int_no - 1)
+
+    def interval_starts(self) -> list[int]:
+        return [int(self.starttime + i * self.int_size) for i in range(self.int_no)]
+
+
+def parse_time(text: str | None, name: str, zone: ZoneInfo, *, end: bool = False) -> float | None:
+    """Epoch seconds (int when integral) from a number or a date; None when empty or 0."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if _DATE.fullmatch(text):
+        return _midnight(text, name, zone, end)
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"{name} must be epoch seconds or YYYY-MM-DD, not {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise BadInput(f"{name} must be a non-negative number of epoch seconds, not {text!r}")
+    if value == 0:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _midnight(text: str, name: str, zone: ZoneInfo, end: bool) -> int:
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{name} is not a valid date: {text!r}") from None
+    if end:
+        day += datetime.timedelta(days=1)
+    return int(datetime.datetime.combine(day, datetime.time(), zone).timestamp())
+
+
+def make_window(
+    starttime: float | None,
+    endtime: float | None,
+    int_size: int | None,
+    *,
+    now: float,
+    max_days: int,
+) -> Window:
+    """Defaults filled in and bounds checked: start <= end, span <= max_days, sane intervals."""
+    if starttime is not None and endtime is not None and starttime > endtime:
+        raise BadInput("starttime must not be after endtime")
+    if endtime is None:
+        endtime = min(starttime + DAY, now) if starttime is not None else now
+    if starttime is None:
+        starttime = endtime - DAY
+    if starttime > endtime:
+        raise BadInput("starttime must not be after endtime")
+    span = endtime - starttime
+    if span > max_days * DAY:
+        raise BadInput(f"the window is longer than the allowed {max_days} days")
+    if int_size is not None and int_size < 0:
+        raise BadInput("int_size must not be negative")
+    size = int_size or max(1, int(span // DEFAULT_INTERVALS))
+    window = Window(starttime, endtime, size)
+    if window.int_no > MAX_INTERVALS:
+        raise BadInput(
+            f"int_size {size} gives more than {MAX_INTERVALS} intervals; use a larger one"
+        )
+    return window

@@ -1,0 +1,184 @@
+"""Reports over a time window: JSON, CSV for tables, and HTML pages with tables and charts."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import asdict
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.responses import Response
+
+from buildapi.reports.catalog import REPORTS
+from buildapi.reports.waittimes import POOL_NAMES, BlockParams, block_rows, pool_wait_times
+from buildapi.reports.window import Window, make_window, parse_time
+from buildapi.web.caching import cached
+from buildapi.web.deps import AppState, State
+from buildapi.web.negotiation import OutputFormat, TableFormat
+from buildapi.web.responses import csv_response, render
+from buildapi.web.vendor import chart_js_path
+
+router = APIRouter()
+
+TimeQuery = Annotated[
+    str | None, Query(description="epoch seconds, or a YYYY-MM-DD date in the report time zone")
+]
+# Interval sizes offered as links on report pages: (label, seconds).
+INTERVAL_SIZES = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 604800))
+# Parameters the window form sets itself; the others are kept as hidden fields.
+WINDOW_PARAMS = ("starttime", "endtime", "format")
+
+
+def report_window(
+    state: State,
+    starttime: TimeQuery = None,
+    endtime: TimeQuery = None,
+    int_size: Annotated[
+        int | None, Query(description="interval seconds; default: the window / 12")
+    ] = None,
+) -> Window:
+    zone = state.settings.zone
+    return make_window(
+        parse_time(starttime, "starttime", zone),
+        parse_time(endtime, "endtime", zone, end=True),
+        int_size,
+        now=time.time(),
+        max_days=state.settings.reports_max_window_days,
+    )
+
+
+def block_params(
+    mpb: Annotated[int | None, Query(description="minutes per block (default 15)")] = None,
+    maxb: Annotated[
+        int | None, Query(description="largest block in minutes, 0 = no cap (default 120)")
+    ] = None,
+) -> BlockParams:
+    return BlockParams.checked(mpb, maxb)
+
+
+ReportWindow = Annotated[Window, Depends(report_window)]
+Blocks = Annotated[BlockParams, Depends(block_params)]
+PoolPath = Annotated[str, Path(description=f"one of {', '.join(POOL_NAMES)}")]
+
+
+@router.get("/reports", summary="The list of reports")
+@cached(300)
+def reports_menu(request: Request, fmt: OutputFormat, state: State) -> Response:
+    data = [asdict(report) for report in REPORTS]
+    return _render_report(request, fmt, data, "reports/menu.html", "Reports")
+
+
+@router.get("/reports/waittimes", summary="Wait times of the build pool")
+@cached(60)
+def waittimes_default(
+    request: Request, fmt: TableFormat, state: State, window: ReportWindow, blocks: Blocks
+) -> Response:
+    return _waittimes(request, fmt, state, "buildpool", window, blocks)
+
+
+@router.get("/reports/waittimes/{pool}", summary="Wait times of one slave pool")
+@cached(60)
+def waittimes(
+    request: Request,
+    fmt: TableFormat,
+    state: State,
+    pool: PoolPath,
+    window: ReportWindow,
+    blocks: Blocks,
+) -> Response:
+    return _waittimes(request, fmt, state, pool, window, blocks)
+
+
+def _waittimes(
+    request: Request, fmt: str, state: AppState, pool: str, window: Window, blocks: BlockParams
+) -> Response:
+    with state.databases.schedulerdb.connect() as connection:
+        data = pool_wait_times(connection, state.layout, pool, window, blocks)
+    if fmt == "csv":
+        return csv_response(*_waittimes_table(data, window))
+    context = {"tables": _html_tables(data), "chart": _chart_data(data, window, blocks, state)}
+    title = f"Wait times: {data['pool']}"
+    return _render_report(
+        request,
+        fmt,
+        data,
+        "reports/waittimes.html",
+        title,
+        window=window,
+        pools=POOL_NAMES,
+        **context,
+    )
+
+
+def _render_report(
+    request: Request, fmt: str, data: Any, template: str, title: str, **context: Any
+) -> Response:
+    """JSON, or the report page with the report menu, the window form and its links."""
+    if fmt == "json":
+        return render(request, fmt, data)
+    params = request.query_params
+
+    def with_params(**changes: Any) -> str:
+        merged = {key: value for key, value in params.items() if key != "format"} | changes
+        return urlencode(merged)
+
+    return render(
+        request,
+        fmt,
+        data,
+        template=template,
+        title=title,
+        report_menu=REPORTS,
+        generated_at=time.time(),
+        keep_params=[(k, v) for k, v in params.items() if k not in WINDOW_PARAMS],
+        with_params=with_params,
+        interval_sizes=INTERVAL_SIZES,
+        chart_js=chart_js_path(),
+        **context,
+    )
+
+
+def _waittimes_table(data: dict[str, Any], window: Window) -> tuple[list[str], list[list[Any]]]:
+    """One row per (platform, block): overall first (platform `all`), counts per interval."""
+    header = ["platform", "block", "total", *map(str, window.interval_starts())]
+    scopes = [("all", data["wt"]), *((p, v["wt"]) for p, v in data["platforms"].items())]
+    rows = [
+        [platform, key, entry["total"], *entry["intervals"]]
+        for platform, wt in scopes
+        for key, entry in sorted(wt.items(), key=lambda item: int(item[0]))
+    ]
+    return header, rows
+
+
+def _chart_data(
+    data: dict[str, Any], window: Window, blocks: BlockParams, state: AppState
+) -> dict[str, Any]:
+    """What the charts draw: interval labels, block labels, and counts per block and interval."""
+    zone = state.settings.zone
+    labels = [
+        datetime.datetime.fromtimestamp(start, zone).strftime("%m/%d %H:%M")
+        for start in window.interval_starts()
+    ]
+
+    def series(wt: dict[str, Any]) -> list[dict[str, Any]]:
+        ordered = sorted(wt.items(), key=lambda item: int(item[0]))
+        return [
+            {"label": blocks.label(int(key)), "counts": entry["intervals"]}
+            for key, entry in ordered
+        ]
+
+    return {
+        "labels": labels,
+        "overall": series(data["wt"]),
+        "platforms": {name: series(entry["wt"]) for name, entry in data["platforms"].items()},
+    }
+
+
+def _html_tables(data: dict[str, Any]) -> list[tuple[str, int, list]]:
+    """(title, total, rows of block/count/percentage): overall, then each platform by name."""
+    tables = [("All platforms", data["total"], block_rows(data["wt"], data["total"]))]
+    for name, platform in data["platforms"].items():
+        tables.append((name, platform["total"], block_rows(platform["wt"], platform["total"])))
+    return tables

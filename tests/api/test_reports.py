@@ -1,0 +1,146 @@
+"""Reports over the busy farm: the menu, wait times in every format, and every refusal."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+
+from tests.api.conftest import START
+
+WINDOW = {"starttime": int(START), "endtime": int(START + 3 * 3600)}
+BLOCK_KEYS = {"total", "intervals"}
+KEYS = {
+    "pool",
+    "masters",
+    "starttime",
+    "endtime",
+    "int_size",
+    "mpb",
+    "maxb",
+    "no_changes",
+    "otherplatforms",
+    "unknownbuilders",
+    "pending",
+    "total",
+    "wt",
+    "platforms",
+}
+
+
+def get(client: httpx.Client, path: str, **params: object) -> httpx.Response:
+    return client.get(path, params={**WINDOW, **params})
+
+
+def test_menu_lists_wait_times(farm_client: httpx.Client) -> None:
+    page = farm_client.get("/reports")
+    assert page.status_code == 200
+    assert 'href="/reports/waittimes"' in page.text
+    listed = farm_client.get("/reports", params={"format": "json"}).json()
+    assert listed[0]["path"] == "/reports/waittimes"
+
+
+@pytest.mark.parametrize("pool", ["buildpool", "trybuildpool", "testpool"])
+def test_waittimes_json_shape(farm_client: httpx.Client, pool: str) -> None:
+    response = get(farm_client, f"/reports/waittimes/{pool}", format="json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    data = response.json()
+    assert set(data) == KEYS
+    assert data["pool"] == pool and data["masters"]
+    assert (data["starttime"], data["endtime"]) == (WINDOW["starttime"], WINDOW["endtime"])
+    assert data["int_size"] == 3 * 3600 // 12
+    assert (data["mpb"], data["maxb"]) == (15, 120)
+    assert data["total"] > 0
+    blocks = [int(key) for key in data["wt"]]
+    assert blocks == list(range(0, max(blocks) + 1, 15))
+    assert all(
+        set(entry) == BLOCK_KEYS and len(entry["intervals"]) == 12 for entry in data["wt"].values()
+    )
+    assert sum(entry["total"] for entry in data["wt"].values()) == data["total"]
+    assert sum(platform["total"] for platform in data["platforms"].values()) == data["total"]
+    assert "other" not in data["platforms"]
+
+
+def test_waittimes_default_pool_is_buildpool(farm_client: httpx.Client) -> None:
+    plain = get(farm_client, "/reports/waittimes", format="json").json()
+    assert plain == get(farm_client, "/reports/waittimes/buildpool", format="json").json()
+
+
+def test_pools_do_not_overlap(farm_client: httpx.Client) -> None:
+    totals = [
+        get(farm_client, f"/reports/waittimes/{pool}", format="json").json()["platforms"]
+        for pool in ("buildpool", "testpool")
+    ]
+    assert not set(totals[0]) & {"win7-ix", "xp-ix", "win8-ix", "yosemite"}
+    assert "linux-mock" not in totals[1]
+
+
+def test_waittimes_maxb_is_normalised_and_caps(farm_client: httpx.Client) -> None:
+    data = get(farm_client, "/reports/waittimes/testpool", format="json", mpb=10, maxb=25).json()
+    assert (data["mpb"], data["maxb"]) == (10, 20)
+    assert max(int(key) for key in data["wt"]) <= 20
+
+
+def test_waittimes_csv(farm_client: httpx.Client) -> None:
+    response = get(farm_client, "/reports/waittimes/testpool", format="csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:3] == ["platform", "block", "total"] and len(rows[0]) == 3 + 12
+    data = get(farm_client, "/reports/waittimes/testpool", format="json").json()
+    overall = [row for row in rows[1:] if row[0] == "all"]
+    assert [int(row[2]) for row in overall] == [entry["total"] for entry in data["wt"].values()]
+
+
+def test_waittimes_page(farm_client: httpx.Client) -> None:
+    page = get(farm_client, "/reports/waittimes/testpool")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Total jobs:" in page.text and 'type="date"' in page.text
+    assert "<caption>All platforms</caption>" in page.text
+
+
+def test_date_parameters_cover_whole_days(farm_client: httpx.Client) -> None:
+    data = farm_client.get(
+        "/reports/waittimes",
+        params={"starttime": "2026-05-28", "endtime": "2026-05-28", "format": "json"},
+    ).json()
+    assert data["endtime"] - data["starttime"] == 86400
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "fragment"),
+    [
+        ({"starttime": START + 10, "endtime": START}, 400, "after endtime"),
+        ({"starttime": "yesterday"}, 400, "epoch seconds"),
+        ({"endtime": "2026-02-30"}, 400, "not a valid date"),
+        ({"mpb": 0}, 400, "mpb"),
+        ({"mpb": -5}, 400, "mpb"),
+        ({"mpb": "x"}, 400, "mpb"),
+        ({"maxb": -1}, 400, "maxb"),
+        ({"int_size": "big"}, 400, "int_size"),
+        ({"int_size": 1}, 400, "intervals"),
+        ({"starttime": START - 40 * 86400, "endtime": START}, 400, "31 days"),
+        ({"format": "xml"}, 400, "csv"),
+    ],
+)
+def test_bad_input(
+    farm_client: httpx.Client, params: dict[str, object], status: int, fragment: str
+) -> None:
+    response = farm_client.get(
+        "/reports/waittimes",
+        params={**WINDOW, "format": "json", **params},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] == "FAILED" and fragment in body["msg"]
+
+
+def test_unknown_pool_is_404(farm_client: httpx.Client) -> None:
+    response = get(farm_client, "/reports/waittimes/swimmingpool", format="json")
+    assert response.status_code == 404
+    assert "swimmingpool" in response.json()["msg"]
