@@ -24,9 +24,7 @@ DEMO_JOBS_PER_DAY = 3000
 DEMO_USER = "demo@example.com"
 
 # Commands whose machinery arrives in later releases; they still parse the common options.
-PLANNED = {
-    "mail-waittimes": "the wait-time e-mail report",
-}
+PLANNED: dict[str, str] = {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,6 +157,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     agent.set_defaults(handler=run_agent)
 
+    mail = commands.add_parser(
+        "mail-waittimes", parents=[common], help="e-mail the wait-time report of a pool"
+    )
+    mail.add_argument("--pool", default="buildpool", help="buildpool, trybuildpool or testpool")
+    mail.add_argument("--to", action="append", required=True, help="recipient (repeatable)")
+    mail.add_argument("--from", dest="sender", default="buildapi@localhost", help="sender")
+    mail.add_argument("--smtp", type=_host_port, default=("localhost", 25), help="HOST:PORT")
+    mail.add_argument("--starttime", help="epoch seconds or YYYY-MM-DD (default: end - 24 h)")
+    mail.add_argument("--endtime", help="epoch seconds or YYYY-MM-DD (default: now)")
+    mail.add_argument("--mpb", type=int, help="minutes per block (default 15)")
+    mail.add_argument("--maxb", type=int, help="largest block in minutes, 0 = no cap (default 120)")
+    mail.set_defaults(handler=run_mail_waittimes)
+
     for name, what in PLANNED.items():
         planned = commands.add_parser(name, parents=[common], help=f"{what} (not available yet)")
         planned.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -181,6 +192,13 @@ def _add_farm_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="farm seconds per real second: durations and push rates (default 60)",
     )
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"not HOST:PORT: {text!r}")
+    return host, int(port)
 
 
 def _user_name(text: str) -> str:
@@ -229,6 +247,48 @@ def _not_available(name: str, what: str) -> Handler:
         return 1
 
     return handler
+
+
+def run_mail_waittimes(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when every recipient took the mail, 2 when some refused it, 1 when it failed."""
+    import smtplib
+    import time
+
+    from buildapi.layout import load_layout
+    from buildapi.reports import mail
+    from buildapi.reports.waittimes import BlockParams, pool_wait_times
+    from buildapi.reports.window import make_window, parse_time
+
+    now = time.time()
+    zone = settings.zone
+    window = make_window(
+        parse_time(args.starttime, "--starttime", zone),
+        parse_time(args.endtime, "--endtime", zone, end=True),
+        None,
+        now=now,
+        max_days=settings.reports_max_window_days,
+    )
+    blocks = BlockParams.checked(args.mpb, args.maxb)
+    databases = Databases.from_settings(settings)
+    try:
+        with databases.schedulerdb.connect() as connection:
+            report = pool_wait_times(connection, load_layout(settings), args.pool, window, blocks)
+    finally:
+        databases.dispose()
+    message = mail.make_message(report, args.sender, args.to, zone, now)
+    try:
+        refused = mail.send(mail.SmtpServer(*args.smtp), message, args.to)
+    except (OSError, smtplib.SMTPException) as exc:
+        print(
+            f"buildapi mail-waittimes: cannot send via {args.smtp[0]}:{args.smtp[1]}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    if refused:
+        listed = "; ".join(f"{address} ({reason})" for address, reason in sorted(refused.items()))
+        print(f"buildapi mail-waittimes: refused: {listed}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def run_db_init(_args: argparse.Namespace, settings: Settings) -> int:
