@@ -1,0 +1,46 @@
+"""Report pages in a browser: no console errors, charts that draw, a date form that works."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.conftest import screenshot
+
+PAINTED = """canvas => {
+  const context = canvas.getContext("2d");
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  return canvas.width > 0 && pixels.some(value => value !== 0);
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [("/reports", "Reports"), ("/reports/waittimes", "Wait times: buildpool")],
+)
+def test_report_page_renders(page, base_url: str, path: str, heading: str) -> None:  # type: ignore[no-untyped-def]
+    response = page.goto(base_url + path)
+    assert response is not None and response.status == 200
+    assert page.locator("h1").inner_text() == heading
+    screenshot(page, path.strip("/").replace("/", "-"))
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("pool", ["buildpool", "testpool"])
+def test_waittimes_charts_draw(page, base_url: str, pool: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/reports/waittimes/{pool}")
+    canvases = page.locator("#waittimes-charts canvas")
+    assert canvases.count() >= 3, "overall counts, shares and at least one platform"
+    for index in range(canvases.count()):
+        assert canvases.nth(index).evaluate(PAINTED), f"chart {index} is blank"
+    screenshot(page, f"reports-waittimes-{pool}")
+    assert page.console_errors == []
+
+
+def test_date_form_reloads_with_the_chosen_day(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/reports/waittimes/testpool?mpb=30")
+    start = page.locator("form.window input[name=starttime]").input_value()
+    page.locator("form.window button").click()
+    page.wait_for_load_state()
+    assert f"starttime={start}" in page.url and "mpb=30" in page.url
+    assert page.locator("h1").inner_text() == "Wait times: testpool"
+    assert page.console_errors == []
