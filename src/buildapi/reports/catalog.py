@@ -20,4 +20,10 @@ REPORTS = (
         "How long jobs of a slave pool waited for a slave, in blocks of minutes, per platform.",
         "/reports/waittimes/testpool?mpb=10&maxb=60",
     ),
+    ReportEntry(
+        "/reports/slaves",
+        "Slaves",
+        "How busy each slave was, how its builds ended, and busy slaves per interval and silo.",
+        "/reports/slaves?last_int_size=3600",
+    ),
 )

@@ -77,8 +77,10 @@ def make_window(
     *,
     now: float,
     max_days: int,
+    intervals: int = DEFAULT_INTERVALS,
 ) -> Window:
-    """Defaults filled in and bounds checked: start <= end, span <= max_days, sane intervals."""
+    """Defaults filled in and bounds checked: start <= end, span <= max_days, sane intervals.
+    Without `int_size` the window is cut into `intervals` (reports differ in resolution)."""
     if starttime is not None and endtime is not None and starttime > endtime:
         raise BadInput("starttime must not be after endtime")
     if endtime is None:
@@ -90,9 +92,9 @@ def make_window(
     span = endtime - starttime
     if span > max_days * DAY:
         raise BadInput(f"the window is longer than the allowed {max_days} days")
-    if int_size is not None and int_size < 0:
-        raise BadInput("int_size must not be negative")
-    size = int_size or max(1, int(span // DEFAULT_INTERVALS))
+    if int_size is not None and not 0 <= int_size <= max_days * DAY:
+        raise BadInput(f"int_size must be 0 to {max_days * DAY} seconds (the longest window)")
+    size = int_size or max(1, int(span // intervals))
     window = Window(starttime, endtime, size)
     if window.int_no > MAX_INTERVALS:
         raise BadInput(

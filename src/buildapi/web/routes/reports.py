@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from starlette.responses import Response
 
 from buildapi.reports.catalog import REPORTS
 from buildapi.reports.waittimes import POOL_NAMES, BlockParams, block_rows, pool_wait_times
-from buildapi.reports.window import Window, make_window, parse_time
+from buildapi.reports.window import DEFAULT_INTERVALS, Window, make_window, parse_time
 from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat, TableFormat
@@ -25,28 +26,35 @@ router = APIRouter()
 TimeQuery = Annotated[
     str | None, Query(description="epoch seconds, or a YYYY-MM-DD date in the report time zone")
 ]
+IntSizeQuery = Annotated[
+    int | None, Query(description="interval seconds; default: a report's share of the window")
+]
 # Interval sizes offered as links on report pages: (label, seconds).
 INTERVAL_SIZES = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 604800))
 # Parameters the window form sets itself; the others are kept as hidden fields.
 WINDOW_PARAMS = ("starttime", "endtime", "format")
 
 
-def report_window(
-    state: State,
-    starttime: TimeQuery = None,
-    endtime: TimeQuery = None,
-    int_size: Annotated[
-        int | None, Query(description="interval seconds; default: the window / 12")
-    ] = None,
-) -> Window:
-    zone = state.settings.zone
-    return make_window(
-        parse_time(starttime, "starttime", zone),
-        parse_time(endtime, "endtime", zone, end=True),
-        int_size,
-        now=time.time(),
-        max_days=state.settings.reports_max_window_days,
-    )
+def window_dependency(intervals: int = DEFAULT_INTERVALS) -> Callable[..., Window]:
+    """The report window from the query; without `int_size` it is cut into `intervals`."""
+
+    def report_window(
+        state: State,
+        starttime: TimeQuery = None,
+        endtime: TimeQuery = None,
+        int_size: IntSizeQuery = None,
+    ) -> Window:
+        zone = state.settings.zone
+        return make_window(
+            parse_time(starttime, "starttime", zone),
+            parse_time(endtime, "endtime", zone, end=True),
+            int_size,
+            now=time.time(),
+            max_days=state.settings.reports_max_window_days,
+            intervals=intervals,
+        )
+
+    return report_window
 
 
 def block_params(
@@ -58,7 +66,7 @@ def block_params(
     return BlockParams.checked(mpb, maxb)
 
 
-ReportWindow = Annotated[Window, Depends(report_window)]
+ReportWindow = Annotated[Window, Depends(window_dependency())]
 Blocks = Annotated[BlockParams, Depends(block_params)]
 PoolPath = Annotated[str, Path(description=f"one of {', '.join(POOL_NAMES)}")]
 

@@ -1,0 +1,194 @@
+"""Reports read from statusdb: slaves, status builders, test runs and idle jobs."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.responses import Response
+
+from buildapi.db.queries import report_status as queries
+from buildapi.errors import BadInput, NotFound
+from buildapi.reports.slaves import slave_details, slaves_report
+from buildapi.reports.window import Window
+from buildapi.web.caching import cached
+from buildapi.web.deps import AppState, State
+from buildapi.web.negotiation import TableFormat
+from buildapi.web.responses import csv_response
+from buildapi.web.routes.reports import _render_report, window_dependency
+
+router = APIRouter()
+
+# A day of slave activity in 3-minute steps; a slave's own page in hours.
+SLAVES_INTERVALS = 480
+SLAVE_INTERVALS = 24
+LAST_INTERVAL_SHARE = 24
+MAX_ID = 2**31 - 1  # the id columns are 32-bit on MySQL and PostgreSQL
+
+LastIntSize = Annotated[
+    int | None,
+    Query(ge=0, description="seconds at the end of the window reported apart; default window/24"),
+]
+SlavesWindow = Annotated[Window, Depends(window_dependency(SLAVES_INTERVALS))]
+SlaveWindow = Annotated[Window, Depends(window_dependency(SLAVE_INTERVALS))]
+
+
+def _last_int_size(window: Window, last_int_size: int | None) -> int:
+    span = window.endtime - window.starttime
+    size = last_int_size or int(span // LAST_INTERVAL_SHARE)
+    if size > span:
+        raise BadInput("last_int_size must not be longer than the window")
+    return size
+
+
+def _labels(state: AppState, starts: list[int]) -> list[str]:
+    zone = state.settings.zone
+    return [datetime.datetime.fromtimestamp(s, zone).strftime("%m/%d %H:%M") for s in starts]
+
+
+def chart(
+    canvas: str,
+    title: str,
+    unit: str,
+    labels: list[str],
+    series: list[dict[str, Any]],
+    *,
+    kind: str = "line",
+    stacked: bool = False,
+) -> dict[str, Any]:
+    """One chart for report_charts.js: a canvas id, axis labels and named series."""
+    return {
+        "canvas": canvas,
+        "title": title,
+        "unit": unit,
+        "type": kind,
+        "stacked": stacked,
+        "labels": labels,
+        "series": series,
+    }
+
+
+SLAVE_COLUMNS = (
+    "slave_id",
+    "name",
+    "silo",
+    "busy",
+    "busy_last_int_size",
+    "avg_build_duration",
+    "total",
+    "results_success",
+    "results_warnings",
+    "results_failure_all",
+    "results_failure",
+    "results_skipped",
+    "results_exception",
+    "results_retry",
+    "results_no_result",
+    "status_at_endtime",
+)
+
+
+@router.get("/reports/slaves", summary="How busy each slave was, and busy slaves over time")
+@cached(60)
+def slaves(
+    request: Request,
+    fmt: TableFormat,
+    state: State,
+    window: SlavesWindow,
+    last_int_size: LastIntSize = None,
+) -> Response:
+    last = _last_int_size(window, last_int_size)
+    with state.databases.statusdb.connect() as connection:
+        rows = queries.slave_builds(connection, window.starttime, window.endtime)
+        data = slaves_report(rows, window, last)
+    if fmt == "csv":
+        return csv_response(
+            SLAVE_COLUMNS, ([slave[key] for key in SLAVE_COLUMNS] for slave in data["slaves"])
+        )
+    labels = _labels(state, data["intervals"])
+    silos = [{"label": name, "data": shares} for name, shares in data["silos"].items()]
+    charts = [
+        chart(
+            "chart-busy",
+            "Busy slaves per interval",
+            "slaves",
+            labels,
+            [{"label": "# Busy slaves", "data": data["busy_slaves"]}],
+        ),
+        chart(
+            "chart-silos",
+            "Busy share per silo",
+            "% busy",
+            labels,
+            [{"label": "Totals", "data": data["busy_percent"]}, *silos],
+        ),
+    ]
+    return _render_report(
+        request, fmt, data, "reports/slaves.html", "Slaves", window=window, charts=charts
+    )
+
+
+BUILD_COLUMNS = (
+    "builder_id",
+    "builder_name",
+    "result",
+    "duration",
+    "starttime",
+    "endtime",
+)
+
+
+@router.get("/reports/slaves/{slave_id}", summary="One slave: busy and idle time, its builds")
+@cached(60)
+def slave(
+    request: Request,
+    fmt: TableFormat,
+    state: State,
+    slave_id: Annotated[int, Path(ge=0, le=MAX_ID, description="statusdb slave id")],
+    window: SlaveWindow,
+    last_int_size: LastIntSize = None,
+) -> Response:
+    last = _last_int_size(window, last_int_size)
+    with state.databases.statusdb.connect() as connection:
+        name = queries.slave_name(connection, slave_id)
+        if name is None:
+            raise NotFound(f"Slave {slave_id} not found")
+        rows = queries.slave_builds(connection, window.starttime, window.endtime, slave_id=slave_id)
+        data = slave_details(slave_id, name, rows, window, last)
+    if fmt == "csv":
+        return csv_response(
+            BUILD_COLUMNS, ([build[key] for key in BUILD_COLUMNS] for build in data["builds"])
+        )
+    intervals = data["intervals"]
+    labels = _labels(state, [item["start"] for item in intervals])
+    charts = [
+        chart(
+            "chart-busy",
+            "Busy and idle time per interval",
+            "%",
+            labels,
+            [
+                {"label": key.capitalize(), "data": [item[key] for item in intervals]}
+                for key in ("busy", "idle")
+            ],
+            stacked=True,
+            kind="bar",
+        ),
+        chart(
+            "chart-results",
+            "Builds started per interval, by result",
+            "builds",
+            labels,
+            [
+                {"label": key.capitalize(), "data": [item[key] for item in intervals]}
+                for key in ("success", "warnings", "failure")
+            ],
+            stacked=True,
+            kind="bar",
+        ),
+    ]
+    title = f"Slave {slave_id}: {name}"
+    return _render_report(
+        request, fmt, data, "reports/slave.html", title, window=window, charts=charts
+    )

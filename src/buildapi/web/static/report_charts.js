@@ -1,0 +1,47 @@
+// Report charts: every chart described in the embedded JSON (canvas id, title, unit, type,
+// stacked, labels, series) is drawn on its canvas as a line, bar or pie chart.
+(function () {
+  "use strict";
+  var source = document.getElementById("report-charts-data");
+  if (!source || typeof Chart === "undefined") {
+    return;
+  }
+  var palette = ["#3949ab", "#1e8e3e", "#fb8c00", "#e53935", "#8e24aa", "#00897b", "#fdd835",
+    "#6d4c41", "#546e7a", "#c0ca33", "#d81b60", "#039be5"];
+
+  JSON.parse(source.textContent).forEach(function (chart) {
+    var canvas = document.getElementById(chart.canvas);
+    if (!canvas) {
+      return;
+    }
+    var pie = chart.type === "pie";
+    var axis = { stacked: !!chart.stacked };
+    new Chart(canvas, {
+      type: chart.type || "line",
+      data: {
+        labels: chart.labels,
+        datasets: chart.series.map(function (series, i) {
+          var color = pie ? palette.slice(0, chart.labels.length) : palette[i % palette.length];
+          return {
+            label: series.label,
+            data: series.data,
+            fill: !!chart.stacked && chart.type === "line",
+            backgroundColor: color,
+            borderColor: pie ? "#fff" : color,
+            pointRadius: 2,
+            tension: 0,
+          };
+        }),
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        interaction: pie ? {} : { mode: "index", intersect: false },
+        scales: pie ? {} : {
+          x: axis,
+          y: { stacked: axis.stacked, beginAtZero: true, title: { display: !!chart.unit, text: chart.unit || "" } },
+        },
+      },
+    });
+  });
+})();

@@ -1,0 +1,114 @@
+"""statusdb reports over the busy farm: keys and types, CSV, HTML, and every refusal."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+
+from tests.api.conftest import START
+
+WINDOW = {"starttime": int(START), "endtime": int(START + 3 * 3600)}
+SLAVE_KEYS = {
+    "slave_id",
+    "name",
+    "silo",
+    "starttime",
+    "endtime",
+    "busy",
+    "busy_last_int_size",
+    "avg_build_duration",
+    "total",
+    "results_success",
+    "results_warnings",
+    "results_failure_all",
+    "results_failure",
+    "results_skipped",
+    "results_exception",
+    "results_retry",
+    "results_no_result",
+    "status_at_endtime",
+    "int_size",
+    "last_int_size",
+}
+
+
+def get(client: httpx.Client, path: str, **params: object) -> httpx.Response:
+    return client.get(path, params={**WINDOW, **params})
+
+
+def get_json(client: httpx.Client, path: str, **params: object) -> dict:
+    response = get(client, path, format="json", **params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    return response.json()
+
+
+def csv_rows(response: httpx.Response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.text)))
+
+
+def test_slaves_json(farm_client: httpx.Client) -> None:
+    data = get_json(farm_client, "/reports/slaves", last_int_size=3600)
+    assert data["last_int_size"] == 3600
+    assert data["total_slaves"] == len(data["slaves"]) > 0
+    assert len(data["busy_slaves"]) == len(data["intervals"]) == len(data["busy_percent"])
+    assert max(data["busy_slaves"]) <= data["total_slaves"]
+    for slave in data["slaves"]:
+        assert set(slave) == SLAVE_KEYS
+        assert 0 <= slave["busy"] <= 100 and 0 <= slave["busy_last_int_size"] <= 100
+        assert slave["total"] > 0 and isinstance(slave["avg_build_duration"], int)
+    assert all(len(shares) == len(data["intervals"]) for shares in data["silos"].values())
+
+
+def test_slaves_csv_and_html(farm_client: httpx.Client) -> None:
+    rows = csv_rows(get(farm_client, "/reports/slaves", format="csv"))
+    assert rows[0][:3] == ["slave_id", "name", "silo"] and len(rows) > 1
+    page = get(farm_client, "/reports/slaves")
+    assert page.status_code == 200 and "<h1>Slaves</h1>" in page.text
+    assert 'id="chart-busy"' in page.text
+
+
+def test_slave_details(farm_client: httpx.Client) -> None:
+    first = get_json(farm_client, "/reports/slaves")["slaves"][0]
+    data = get_json(farm_client, f"/reports/slaves/{first['slave_id']}")
+    assert set(data) >= SLAVE_KEYS and data["name"] == first["name"]
+    assert data["total"] == first["total"] == len(data["builds"])
+    assert len(data["intervals"]) == 24
+    assert all(item["busy"] + item["idle"] == pytest.approx(100) for item in data["intervals"])
+    assert set(data["builds"][0]) == {
+        "slave_id",
+        "slave_name",
+        "builder_id",
+        "builder_name",
+        "starttime",
+        "endtime",
+        "duration",
+        "result",
+    }
+    rows = csv_rows(get(farm_client, f"/reports/slaves/{first['slave_id']}", format="csv"))
+    assert len(rows) == 1 + data["total"]
+    page = get(farm_client, f"/reports/slaves/{first['slave_id']}")
+    assert page.status_code == 200 and first["name"] in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/reports/slaves/abc", {}, 400),
+        ("/reports/slaves/-1", {}, 400),
+        ("/reports/slaves/99999999", {}, 404),
+        ("/reports/slaves", {"last_int_size": -5}, 400),
+        ("/reports/slaves", {"last_int_size": 10**9}, 400),
+        ("/reports/slaves", {"int_size": 1}, 400),
+        ("/reports/slaves", {"format": "xml"}, 400),
+    ],
+)
+def test_refusals(farm_client: httpx.Client, path: str, params: dict, status: int) -> None:
+    response = get(farm_client, path, **{"format": "json", **params})
+    assert response.status_code == status
+    assert "FAILED" in response.text
