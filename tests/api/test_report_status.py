@@ -112,3 +112,28 @@ def test_refusals(farm_client: httpx.Client, path: str, params: dict, status: in
     response = get(farm_client, path, **{"format": "json", **params})
     assert response.status_code == status
     assert "FAILED" in response.text
+
+
+def test_status_builders(farm_client: httpx.Client) -> None:
+    data = get_json(farm_client, "/reports/status_builders")
+    assert set(data) == {"starttime", "endtime", "builders"} and data["builders"]
+    first = data["builders"][0]
+    assert set(first) == {"name", "total", "avg_build_duration", "slaves"} | {
+        key for key in SLAVE_KEYS if key.startswith("results_")
+    }
+    assert first["total"] >= first["slaves"] > 0
+    rows = csv_rows(get(farm_client, "/reports/status_builders", format="csv"))
+    assert rows[0][0] == "name" and len(rows) == 1 + len(data["builders"])
+    assert get(farm_client, "/reports/status_builders").status_code == 200
+    details = get_json(farm_client, f"/reports/status_builders/{first['name']}")
+    assert details["name"] == first["name"] and details["total"] == first["total"]
+    assert len(details["slaves"]) == first["slaves"]
+    assert sum(slave["total"] for slave in details["slaves"]) == first["total"]
+    page = get(farm_client, f"/reports/status_builders/{first['name']}")
+    assert page.status_code == 200 and "Status builder:" in page.text
+    assert csv_rows(get(farm_client, f"/reports/status_builders/{first['name']}", format="csv"))
+
+
+def test_unknown_status_builder(farm_client: httpx.Client) -> None:
+    response = get(farm_client, "/reports/status_builders/no such builder", format="json")
+    assert response.status_code == 404

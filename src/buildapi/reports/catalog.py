@@ -26,4 +26,10 @@ REPORTS = (
         "How busy each slave was, how its builds ended, and busy slaves per interval and silo.",
         "/reports/slaves?last_int_size=3600",
     ),
+    ReportEntry(
+        "/reports/status_builders",
+        "Builders",
+        "Builds per builder: how many, how long on average, how they ended, on how many slaves.",
+        "/reports/status_builders",
+    ),
 )

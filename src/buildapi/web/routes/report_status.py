@@ -11,12 +11,13 @@ from starlette.responses import Response
 from buildapi.db.queries import report_status as queries
 from buildapi.errors import BadInput, NotFound
 from buildapi.reports.slaves import slave_details, slaves_report
+from buildapi.reports.status_builders import status_builder, status_builders
 from buildapi.reports.window import Window
 from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import TableFormat
 from buildapi.web.responses import csv_response
-from buildapi.web.routes.reports import _render_report, window_dependency
+from buildapi.web.routes.reports import ReportWindow, _render_report, window_dependency
 
 router = APIRouter()
 
@@ -192,3 +193,63 @@ def slave(
     return _render_report(
         request, fmt, data, "reports/slave.html", title, window=window, charts=charts
     )
+
+
+BUILDER_COLUMNS = (
+    "name",
+    "total",
+    "avg_build_duration",
+    "slaves",
+    "results_success",
+    "results_warnings",
+    "results_failure_all",
+    "results_failure",
+    "results_skipped",
+    "results_exception",
+    "results_retry",
+    "results_no_result",
+)
+
+
+@router.get("/reports/status_builders", summary="Builds per builder: count, time, results")
+@cached(60)
+def builders_list(
+    request: Request, fmt: TableFormat, state: State, window: ReportWindow
+) -> Response:
+    with state.databases.statusdb.connect() as connection:
+        rows = queries.builder_summaries(connection, window.starttime, window.endtime)
+    data = status_builders(rows, window)
+    if fmt == "csv":
+        return csv_response(
+            BUILDER_COLUMNS, ([item[key] for key in BUILDER_COLUMNS] for item in data["builders"])
+        )
+    return _render_report(
+        request, fmt, data, "reports/status_builders.html", "Status builders", window=window
+    )
+
+
+@router.get("/reports/status_builders/{name}", summary="One builder's builds, per slave")
+@cached(60)
+def builder_details(
+    request: Request,
+    fmt: TableFormat,
+    state: State,
+    name: Annotated[str, Path(description="builder name, exactly")],
+    window: ReportWindow,
+) -> Response:
+    with state.databases.statusdb.connect() as connection:
+        if not queries.builder_known(connection, name):
+            raise NotFound(f"Builder {name!r} not found")
+        rows = queries.slave_builds(connection, window.starttime, window.endtime, builder_name=name)
+        data = status_builder(name, rows, window)
+    if fmt == "csv":
+        columns = (
+            "slave_id",
+            *SLAVE_COLUMNS[1:3],
+            "total",
+            "avg_build_duration",
+            *SLAVE_COLUMNS[7:15],
+        )
+        return csv_response(columns, ([item[key] for key in columns] for item in data["slaves"]))
+    title = f"Status builder: {name}"
+    return _render_report(request, fmt, data, "reports/status_builder.html", title, window=window)
