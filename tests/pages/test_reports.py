@@ -44,3 +44,42 @@ def test_date_form_reloads_with_the_chosen_day(page, base_url: str) -> None:  # 
     assert f"starttime={start}" in page.url and "mpb=30" in page.url
     assert page.locator("h1").inner_text() == "Wait times: testpool"
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "canvases"),
+    [
+        ("/reports/pushes", "Pushes", ("chart-intervals", "chart-hourly")),
+        (
+            "/reports/endtoend/mozilla-inbound",
+            "End to end times: mozilla-inbound",
+            ("chart-durations",),
+        ),
+        ("/reports/trychooser", "Try chooser: try", ("chart-runs",)),
+    ],
+)
+def test_run_report_charts_draw(
+    page, base_url: str, path: str, heading: str, canvases: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    response = page.goto(base_url + path)
+    assert response is not None and response.status == 200
+    assert page.locator("h1").inner_text() == heading
+    for canvas in canvases:
+        assert page.locator(f"#{canvas}").evaluate(PAINTED), f"{canvas} is blank"
+    screenshot(page, path.strip("/").replace("/", "-"))
+    assert page.console_errors == []
+
+
+def test_build_run_page_and_jump_box(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    runs = page.request.get(f"{base_url}/reports/endtoend/mozilla-inbound?format=json").json()
+    revision = next(iter(runs["build_runs"]))
+    page.goto(f"{base_url}/reports/revision/mozilla-inbound/{revision[:12]}")
+    assert page.locator("h1").inner_text() == f"Build run {revision[:12]} on mozilla-inbound"
+    assert page.locator("table.requests tbody tr").count() > 0
+    screenshot(page, "reports-revision")
+    other = list(runs["build_runs"])[-1]
+    page.locator("form.jump input[name=revision]").fill(other)
+    page.locator("form.jump input[name=revision]").press("Enter")
+    page.wait_for_url(f"**/reports/revision/mozilla-inbound/{other[:12]}")
+    assert page.locator("h1").inner_text() == f"Build run {other[:12]} on mozilla-inbound"
+    assert page.console_errors == []

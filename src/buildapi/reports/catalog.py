@@ -32,4 +32,22 @@ REPORTS = (
         "Builds per builder: how many, how long on average, how they ended, on how many slaves.",
         "/reports/status_builders",
     ),
+    ReportEntry(
+        "/reports/pushes",
+        "Pushes",
+        "Pushes per branch and interval of the window, and on average per hour of the day.",
+        "/reports/pushes?branches=mozilla-inbound,try",
+    ),
+    ReportEntry(
+        "/reports/endtoend",
+        "End to End Times",
+        "Build runs of a branch: from the push to the last job's end, with status counts.",
+        "/reports/endtoend/mozilla-inbound",
+    ),
+    ReportEntry(
+        "/reports/trychooser",
+        "Try Chooser",
+        "Which authors and build runs on try asked for their jobs with try syntax.",
+        "/reports/trychooser/try",
+    ),
 )

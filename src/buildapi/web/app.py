@@ -27,7 +27,16 @@ from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
 from buildapi.web.responses import STATIC_DIR, make_templates
-from buildapi.web.routes import actions, dumps, live, ops, report_status, reports, selfserve
+from buildapi.web.routes import (
+    actions,
+    dumps,
+    live,
+    ops,
+    report_runs,
+    report_status,
+    reports,
+    selfserve,
+)
 from buildapi.web.sections import served_sections
 from buildapi.web.vendor import CHART_JS_DIR, CHART_JS_MOUNT
 
@@ -42,6 +51,7 @@ ROUTERS = (
     (selfserve.router, True),
     (reports.router, True),
     (report_status.router, True),
+    (report_runs.router, True),
     (actions.router, False),
 )
 

@@ -1,0 +1,201 @@
+"""Status rules, run counters and end-to-end arithmetic on a small dataset with known times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, insert
+
+from buildapi.db.engines import Databases
+from buildapi.db.queries.live import BranchFilter
+from buildapi.db.schema.scheduler import (
+    buildrequests,
+    builds,
+    buildsets,
+    changes,
+    sourcestamp_changes,
+    sourcestamps,
+)
+from buildapi.db.setup import init_databases
+from buildapi.errors import NotFound
+from buildapi.reports.requests import (
+    CANCELLED,
+    COMPLETE,
+    INTERRUPTED,
+    MISC,
+    PENDING,
+    RUNNING,
+    BuildRequest,
+)
+from buildapi.reports.runs import build_run, end_to_end, try_chooser
+from buildapi.reports.window import Window
+
+REV = "ab" * 20
+OTHER = "cd" * 20
+BRANCH = BranchFilter("mozilla-central", "mozilla-central")
+# (id, buildset, complete, complete_at, claimed_at, results, build (start, finish) or None)
+REQUESTS = [
+    (1, 1, 1, 1500, 1100, 0, (1100, 1500)),  # complete
+    (2, 1, 0, None, 1200, None, (1200, None)),  # running
+    (3, 2, 0, None, None, None, None),  # pending
+    (4, 3, 1, 1300, None, 6, None),  # cancelled
+    (5, 1, 1, 1400, 1150, 5, (1150, None)),  # interrupted: lost slave
+    (6, 1, 1, 1600, 1300, 2, None),  # misc: claimed, done, never built
+    (7, 4, 1, 1700, 1100, 0, (1100, 1700)),  # another branch sharing the prefix
+]
+
+
+def name(branch: str | None) -> str | None:
+    return branch
+
+
+def populate(connection: Connection) -> None:
+    connection.execute(
+        insert(changes),
+        [
+            change(1, REV, 1000, "try: -b o -p all"),
+            change(2, REV, 1050, "follow-up, not scheduled yet"),
+            change(3, OTHER, 1000, "elsewhere"),
+        ],
+    )
+    connection.execute(
+        insert(sourcestamps),
+        [
+            {"id": 1, "branch": "mozilla-central", "revision": REV},
+            {"id": 2, "branch": "mozilla-central-fork", "revision": OTHER},
+        ],
+    )
+    connection.execute(
+        insert(sourcestamp_changes),
+        [{"sourcestampid": 1, "changeid": 1}, {"sourcestampid": 2, "changeid": 3}],
+    )
+    connection.execute(
+        insert(buildsets),
+        [
+            {"id": 1, "sourcestampid": 1, "submitted_at": 1010, "reason": "scheduler"},
+            {"id": 2, "sourcestampid": 1, "submitted_at": 1020, "reason": None},
+            {
+                "id": 3,
+                "sourcestampid": 1,
+                "submitted_at": 1030,
+                "reason": "The web-page 'rebuild' button was pressed by bob@example.org",
+            },
+            {"id": 4, "sourcestampid": 2, "submitted_at": 1010, "reason": "scheduler"},
+        ],
+    )
+    for brid, bsid, complete, complete_at, claimed_at, results, build in REQUESTS:
+        connection.execute(
+            insert(buildrequests).values(
+                id=brid,
+                buildsetid=bsid,
+                buildername=f"Linux mozilla-central build {brid}",
+                priority=0,
+                claimed_at=claimed_at or 0,
+                claimed_by_name="master" if claimed_at else None,
+                complete=complete,
+                results=results,
+                submitted_at=1010,
+                complete_at=complete_at,
+            )
+        )
+        if build:
+            connection.execute(
+                insert(builds).values(
+                    id=brid, number=brid, brid=brid, start_time=build[0], finish_time=build[1]
+                )
+            )
+
+
+def change(changeid: int, revision: str, when: int, comments: str) -> dict[str, Any]:
+    return {
+        "changeid": changeid,
+        "author": "alice@example.org",
+        "comments": comments,
+        "branch": "mozilla-central" if revision == REV else "mozilla-central-fork",
+        "revision": revision,
+        "when_timestamp": when,
+        "revlink": f"https://hg.mozilla.org/mozilla-central/rev/{revision}",
+        "repository": "",
+        "project": "",
+    }
+
+
+@pytest.fixture
+def connection(engine_databases: Databases):  # type: ignore[no-untyped-def]
+    init_databases(engine_databases)
+    with engine_databases.schedulerdb.begin() as connection:
+        populate(connection)
+    with engine_databases.schedulerdb.connect() as connection:
+        yield connection
+
+
+def test_build_run_counts_every_status(connection: Connection) -> None:
+    run = build_run(connection, BRANCH, REV[:12], name)
+    statuses = {r["brid"]: r["status"] for r in run["build_requests"]}
+    assert statuses == {
+        1: COMPLETE,
+        2: RUNNING,
+        3: PENDING,
+        4: CANCELLED,
+        5: INTERRUPTED,
+        6: MISC,
+    }
+    counts = {key: run[key] for key in ("complete", "running", "pending", "cancelled")}
+    assert counts == {"complete": 1, "running": 1, "pending": 1, "cancelled": 1}
+    assert (run["interrupted"], run["misc"], run["rebuilds"], run["forcebuilds"]) == (1, 1, 1, 0)
+    assert run["revision"] == REV and run["total_build_requests"] == 6
+    assert (run["lst_change_time"], run["gst_finish_time"], run["duration"]) == (1000, 1500, 600)
+    assert (run["results"], run["results_str"], run["is_complete"]) == (6, "cancelled", "no")
+    assert [change["changeid"] for change in run["pending_changes"]] == [2]
+    assert (run["success"], run["failure"], run["other"]) == (1, 2, 3)
+    first = run["build_requests"][0]
+    assert (first["duration"], first["wait_time"], first["run_time"]) == (0, 0, 0)
+    complete = next(r for r in run["build_requests"] if r["brid"] == 1)
+    assert (complete["duration"], complete["wait_time"], complete["run_time"]) == (500, 100, 400)
+    assert complete["changeid"] == [1] and complete["authors"] == ["alice@example.org"]
+
+
+def test_unknown_revision_is_not_found(connection: Connection) -> None:
+    with pytest.raises(NotFound):
+        build_run(connection, BRANCH, "0" * 12, name)
+
+
+def test_end_to_end_totals(connection: Connection) -> None:
+    report = end_to_end(connection, BRANCH, Window(900, 2000, 100), name)
+    assert list(report["build_runs"]) == [REV], "the fork's prefix-sharing branch stays out"
+    assert (report["total_build_requests"], report["total_build_runs"]) == (6, 1)
+    assert report["avg_duration"] == 600
+    assert [(c["changeid"], c["ss_revision"]) for c in report["pending_changes"]] == [(2, REV)]
+
+
+def test_try_chooser(connection: Connection) -> None:
+    report = try_chooser(connection, BRANCH, Window(900, 2000, 100), name)
+    run = report["build_runs"][REV]
+    assert run["used_trychooser"] is True
+    assert run["uses_try_chooser"] == {"alice@example.org": True}
+    assert report["authors_used"] == ["alice@example.org"] and report["build_runs_used"] == 1
+
+
+def test_status_treats_zero_as_unset() -> None:
+    request = BuildRequest(
+        brid=1,
+        bid=None,
+        number=None,
+        buildsetid=1,
+        buildername="b",
+        branch=None,
+        branch_name=None,
+        ssid=1,
+        revision=None,
+        submitted_at=10,
+        claimed_at=0,
+        start_time=None,
+        complete_at=0,
+        finish_time=None,
+        claimed_by_name=None,
+        complete=0,
+        reason=None,
+        results=-1,
+    )
+    assert request.status == PENDING and request.duration == 0
