@@ -137,3 +137,48 @@ def test_status_builders(farm_client: httpx.Client) -> None:
 def test_unknown_status_builder(farm_client: httpx.Client) -> None:
     response = get(farm_client, "/reports/status_builders/no such builder", format="json")
     assert response.status_code == 404
+
+
+def test_testruns(farm_client: httpx.Client) -> None:
+    data = get_json(farm_client, "/reports/testruns", platform="linux-mock", group="false")
+    assert set(data) == {
+        "starttime",
+        "endtime",
+        "total",
+        "category",
+        "platform",
+        "btype",
+        "group",
+        "builders",
+    }
+    assert (data["category"], data["platform"], data["btype"], data["group"]) == (
+        "ALL",
+        "linux-mock",
+        "ALL",
+        False,
+    )
+    assert data["total"] == len(data["builders"])
+    rows = csv_rows(get(farm_client, "/reports/testruns", format="csv"))
+    assert rows[0] == ["builder", "total", "test", "ratio", "platform"]
+    page = get(farm_client, "/reports/testruns", group="true")
+    assert page.status_code == 200 and 'id="chart-testruns"' in page.text
+
+
+def test_idlejobs(farm_client: httpx.Client) -> None:
+    data = get_json(farm_client, "/reports/idlejobs")
+    assert set(data) == {"starttime", "endtime", "int_size", "intervals", "total", "builders"}
+    assert len(data["intervals"]) == 1 and data["int_size"] == 3 * 3600
+    hourly = get_json(farm_client, "/reports/idlejobs", int_size=3600)
+    assert len(hourly["intervals"]) == 3
+    rows = csv_rows(get(farm_client, "/reports/idlejobs", format="csv", int_size=3600))
+    assert rows[0][:2] == ["builder", "total compute time"] and len(rows[0]) == 5
+    assert get(farm_client, "/reports/idlejobs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"platform": "amiga"}, {"btype": "fast"}, {"group": "maybe"}, {"int_size": -1}],
+)
+def test_testruns_refusals(farm_client: httpx.Client, params: dict) -> None:
+    response = get(farm_client, "/reports/testruns", format="json", **params)
+    assert response.status_code == 400

@@ -33,6 +33,18 @@ REPORTS = (
         "/reports/status_builders",
     ),
     ReportEntry(
+        "/reports/testruns",
+        "Test Runs",
+        "Per builder: average build time and how much of it went to running tests.",
+        "/reports/testruns?group=true",
+    ),
+    ReportEntry(
+        "/reports/idlejobs",
+        "Idle Jobs",
+        "Idle-category builders: compute time and builds per interval.",
+        "/reports/idlejobs?int_size=3600",
+    ),
+    ReportEntry(
         "/reports/pushes",
         "Pushes",
         "Pushes per branch and interval of the window, and on average per hour of the day.",

@@ -9,7 +9,7 @@ with `seconds_between`, which compiles to each engine's own date arithmetic.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,19 +172,19 @@ EXCLUDED_TEST_BUILDER = "mozilla-central-linux-codecoverage"
 
 
 @dataclass(frozen=True)
-class TestRunRow:
+class BuilderTestTime:
     buildername: str
     total: float
     test: float
 
 
-def test_run_averages(
-    connection: Connection, starttime: float, endtime: float, categories: Sequence[str]
-) -> list[TestRunRow]:
+def testrun_averages(
+    connection: Connection, starttime: float, endtime: float, category: str | None = None
+) -> list[BuilderTestTime]:
     """Per builder: the average length of its good builds (10 s to a day long, in the window)
     and the average time their test steps took, ordered by the share of testing."""
     build_seconds = seconds_between(builds.c.starttime, builds.c.endtime)
-    per_build = (
+    query = (
         select(
             builds.c.id.label("build_id"),
             builders.c.name.label("buildername"),
@@ -197,7 +197,6 @@ def test_run_averages(
             or_(steps.c.name.in_(TEST_STEPS), steps.c.name.like(TEST_STEP_PATTERN)),
             builds.c.result.in_((0, 1)),
             builders.c.name != EXCLUDED_TEST_BUILDER,
-            builders.c.category.in_(categories),
             builds.c.starttime >= naive_utc(starttime),
             builds.c.endtime <= naive_utc(endtime),
             builds.c.endtime > builds.c.starttime,
@@ -205,18 +204,20 @@ def test_run_averages(
             build_seconds < 86400,
         )
         .group_by(builds.c.id, builders.c.name)
-        .subquery()
     )
+    if category is not None:
+        query = query.where(builders.c.category == category)
+    per_build = query.subquery()
     average_total = func.avg(per_build.c.total)
     average_test = func.avg(per_build.c.test)
-    query = (
+    averages = (
         select(per_build.c.buildername, average_total, average_test)
         .group_by(per_build.c.buildername)
         .order_by(average_test / average_total, per_build.c.buildername)
     )
     return [
-        TestRunRow(name, float(total), float(test or 0))
-        for name, total, test in connection.execute(query)
+        BuilderTestTime(name, float(total), float(test or 0))
+        for name, total, test in connection.execute(averages)
     ]
 
 

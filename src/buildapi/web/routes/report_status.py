@@ -10,8 +10,16 @@ from starlette.responses import Response
 
 from buildapi.db.queries import report_status as queries
 from buildapi.errors import BadInput, NotFound
+from buildapi.reports.idlejobs import idle_jobs
 from buildapi.reports.slaves import slave_details, slaves_report
 from buildapi.reports.status_builders import status_builder, status_builders
+from buildapi.reports.testruns import (
+    BUILD_TYPES,
+    PLATFORMS,
+    checked_choice,
+    checked_group,
+    testrun_report,
+)
 from buildapi.reports.window import Window
 from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
@@ -33,6 +41,8 @@ LastIntSize = Annotated[
 ]
 SlavesWindow = Annotated[Window, Depends(window_dependency(SLAVES_INTERVALS))]
 SlaveWindow = Annotated[Window, Depends(window_dependency(SLAVE_INTERVALS))]
+# Idle jobs: one interval unless int_size asks for more.
+IdleWindow = Annotated[Window, Depends(window_dependency(1))]
 
 
 def _last_int_size(window: Window, last_int_size: int | None) -> int:
@@ -253,3 +263,96 @@ def builder_details(
         return csv_response(columns, ([item[key] for key in columns] for item in data["slaves"]))
     title = f"Status builder: {name}"
     return _render_report(request, fmt, data, "reports/status_builder.html", title, window=window)
+
+
+@router.get("/reports/testruns", summary="Per builder: build time and time spent in tests")
+@cached(300)
+def testruns(
+    request: Request,
+    fmt: TableFormat,
+    state: State,
+    window: ReportWindow,
+    category: Annotated[str | None, Query(description="builder category; default all")] = None,
+    platform: Annotated[str | None, Query(description=f"one of {', '.join(PLATFORMS)}")] = None,
+    btype: Annotated[str | None, Query(description="debug, opt or other")] = None,
+    group: Annotated[str | None, Query(description="true: average per test suite")] = None,
+) -> Response:
+    chosen_platform = checked_choice(platform, "platform", PLATFORMS)
+    chosen_btype = checked_choice(btype, "btype", BUILD_TYPES)
+    grouped = checked_group(group)
+    chosen_category = category if category and category != "ALL" else None
+    with state.databases.statusdb.connect() as connection:
+        rows = queries.testrun_averages(
+            connection, window.starttime, window.endtime, chosen_category
+        )
+    data = testrun_report(
+        rows,
+        window,
+        category=chosen_category,
+        platform=chosen_platform,
+        btype=chosen_btype,
+        group=grouped,
+    )
+    table = [
+        [name, entry["total"], entry["test"], entry["ratio"], entry["platform"]]
+        for name, entry in data["builders"].items()
+    ]
+    if fmt == "csv":
+        return csv_response(("builder", "total", "test", "ratio", "platform"), table)
+    names = list(data["builders"])
+    charts = [
+        chart(
+            "chart-testruns",
+            "Test runs",
+            "seconds",
+            names,
+            [
+                {"label": "Setup/teardown", "data": [row[1] - row[2] for row in table]},
+                {"label": "Tests", "data": [row[2] for row in table]},
+            ],
+            kind="bar",
+            stacked=True,
+        )
+    ]
+    return _render_report(
+        request,
+        fmt,
+        data,
+        "reports/testruns.html",
+        "Test runs",
+        window=window,
+        charts=charts,
+        platforms=PLATFORMS,
+        build_types=BUILD_TYPES,
+    )
+
+
+@router.get("/reports/idlejobs", summary="Idle-category builders: compute time per interval")
+@cached(300)
+def idlejobs(request: Request, fmt: TableFormat, state: State, window: IdleWindow) -> Response:
+    with state.databases.statusdb.connect() as connection:
+        data = idle_jobs(queries.idle_builds(connection, window.starttime, window.endtime), window)
+    header = ["builder", "total compute time", *map(str, data["intervals"])]
+    table = [
+        [name, entry["total compute time"], *entry["intervals"]]
+        for name, entry in data["builders"].items()
+    ]
+    if fmt == "csv":
+        return csv_response(header, table)
+    labels = _labels(state, data["intervals"])
+    series = [
+        {"label": name, "data": entry["intervals"]} for name, entry in data["builders"].items()
+    ]
+    charts = [chart("chart-idle", "Idle runs", "builds", labels, series, stacked=True)]
+    return _render_report(
+        request,
+        fmt,
+        data,
+        "reports/idlejobs.html",
+        "Idle jobs",
+        window=window,
+        charts=charts,
+        labels=labels,
+        totals=[sum(column) for column in zip(*(row[2:] for row in table), strict=True)]
+        or [0] * len(labels),
+    )
