@@ -83,3 +83,42 @@ def test_build_run_page_and_jump_box(page, base_url: str) -> None:  # type: igno
     page.wait_for_url(f"**/reports/revision/mozilla-inbound/{other[:12]}")
     assert page.locator("h1").inner_text() == f"Build run {other[:12]} on mozilla-inbound"
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "canvases"),
+    [
+        ("/reports/slaves", "Slaves", ("chart-busy", "chart-silos")),
+        ("/reports/status_builders", "Status builders", ()),
+        ("/reports/testruns", "Test runs", ()),
+        ("/reports/idlejobs", "Idle jobs", ()),
+    ],
+)
+def test_status_report_pages(
+    page, base_url: str, path: str, heading: str, canvases: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    response = page.goto(base_url + path)
+    assert response is not None and response.status == 200
+    assert page.locator("h1").inner_text() == heading
+    for canvas in canvases:
+        assert page.locator(f"#{canvas}").evaluate(PAINTED), f"{canvas} is blank"
+    screenshot(page, path.strip("/").replace("/", "-"))
+    assert page.console_errors == []
+
+
+def test_slave_and_status_builder_pages(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    slaves = page.request.get(f"{base_url}/reports/slaves?format=json").json()["slaves"]
+    page.goto(f"{base_url}/reports/slaves")
+    page.locator("table.slaves tbody a").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("Slave ")
+    for canvas in ("chart-busy", "chart-results"):
+        assert page.locator(f"#{canvas}").evaluate(PAINTED), f"{canvas} is blank"
+    screenshot(page, "reports-slave")
+    assert slaves and page.console_errors == []
+    page.locator("table.builds tbody a").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("Status builder: ")
+    assert page.locator("table.status-builder tbody tr").count() > 0
+    screenshot(page, "reports-status-builder")
+    assert page.console_errors == []
