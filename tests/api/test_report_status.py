@@ -182,3 +182,61 @@ def test_idlejobs(farm_client: httpx.Client) -> None:
 def test_testruns_refusals(farm_client: httpx.Client, params: dict) -> None:
     response = get(farm_client, "/reports/testruns", format="json", **params)
     assert response.status_code == 400
+
+
+NODE_KEYS = {
+    "level",
+    "platform",
+    "build_type",
+    "job_type",
+    "buildername",
+    "avg_run_time",
+    "min_run_time",
+    "max_run_time",
+    "sum_run_time",
+    "total_build_requests",
+    "ptg_run_time",
+    "results_success",
+    "results_warnings",
+    "results_failure",
+}
+
+
+@pytest.mark.parametrize("level", ["branch", "platform", "build_type", "job_type", "builder"])
+def test_builders_levels(farm_client: httpx.Client, level: str) -> None:
+    data = get_json(farm_client, "/reports/builders/mozilla-inbound", detail_level=level)
+    assert data["detail_level"] == level and data["builders"]
+    assert all(set(node) == NODE_KEYS and node["level"] == level for node in data["builders"])
+    assert sum(node["sum_run_time"] for node in data["builders"]) == data["sum_run_time"]
+    assert all(isinstance(node["ptg_run_time"], str) for node in data["builders"])
+
+
+def test_builders_filters_csv_html_and_builder(farm_client: httpx.Client) -> None:
+    data = get_json(
+        farm_client, "/reports/builders/mozilla-inbound", platform="linux-mock", job_type="build"
+    )
+    assert {(n["platform"], n["job_type"]) for n in data["builders"]} == {("linux-mock", "build")}
+    rows = csv_rows(get(farm_client, "/reports/builders/mozilla-inbound", format="csv"))
+    assert rows[0][0] == "level" and len(rows) > 1
+    assert get(farm_client, "/reports/builders").status_code == 200
+    name = data["builders"][0]["buildername"]
+    builder = get_json(farm_client, f"/reports/builder/{name}")
+    assert builder["buildername"] == name
+    assert builder["total_build_requests"] == data["builders"][0]["total_build_requests"]
+    assert builder["build_requests"] and "run_time" in builder["build_requests"][0]
+    assert csv_rows(get(farm_client, f"/reports/builder/{name}", format="csv"))[0][0] == "brid"
+    assert get(farm_client, f"/reports/builder/{name}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/reports/builders/no-such-branch", {}, 404),
+        ("/reports/builders/mozilla-inbound", {"detail_level": "slave"}, 400),
+        ("/reports/builders", {"platform": "amiga"}, 400),
+        ("/reports/builders", {"job_type": "lunch"}, 400),
+        ("/reports/builder/no such builder", {}, 404),
+    ],
+)
+def test_builders_refusals(farm_client: httpx.Client, path: str, params: dict, status: int) -> None:
+    assert get(farm_client, path, format="json", **params).status_code == status

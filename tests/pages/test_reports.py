@@ -89,6 +89,11 @@ def test_build_run_page_and_jump_box(page, base_url: str) -> None:  # type: igno
     ("path", "heading", "canvases"),
     [
         ("/reports/slaves", "Slaves", ("chart-busy", "chart-silos")),
+        (
+            "/reports/builders/mozilla-inbound",
+            "Average time per builder: mozilla-inbound",
+            ("chart-runtime",),
+        ),
         ("/reports/status_builders", "Status builders", ()),
         ("/reports/testruns", "Test runs", ()),
         ("/reports/idlejobs", "Idle jobs", ()),
@@ -121,4 +126,14 @@ def test_slave_and_status_builder_pages(page, base_url: str) -> None:  # type: i
     assert page.locator("h1").inner_text().startswith("Status builder: ")
     assert page.locator("table.status-builder tbody tr").count() > 0
     screenshot(page, "reports-status-builder")
+    assert page.console_errors == []
+
+
+def test_builder_page_chart(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/reports/builders/mozilla-inbound")
+    page.locator("table.builders tbody a").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("Builder: ")
+    assert page.locator("#chart-runs").evaluate(PAINTED), "run-time chart is blank"
+    screenshot(page, "reports-builder")
     assert page.console_errors == []

@@ -21,6 +21,12 @@ REPORTS = (
         "/reports/waittimes/testpool?mpb=10&maxb=60",
     ),
     ReportEntry(
+        "/reports/builders",
+        "Average Time per Builder",
+        "Run times of finished build requests per platform, build type, job type and builder.",
+        "/reports/builders/mozilla-inbound?detail_level=platform",
+    ),
+    ReportEntry(
         "/reports/slaves",
         "Slaves",
         "How busy each slave was, how its builds ended, and busy slaves per interval and silo.",

@@ -67,12 +67,14 @@ class PendingChange:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which requests a report reads: a branch, and a time window or a revision prefix."""
+    """Which requests a report reads: a branch (None: every branch) or one builder, and a time
+    window or a revision prefix."""
 
-    branch: BranchFilter
+    branch: BranchFilter | None
     starttime: float | None = None
     endtime: float | None = None
     revision: str | None = None
+    buildername: str | None = None
 
 
 def _columns() -> tuple:
@@ -128,11 +130,13 @@ def request_rows(connection: Connection, scope: Scope) -> Iterator[RequestRow]:
         .outerjoin(changes, changes.c.changeid == sourcestamp_changes.c.changeid)
         .order_by(buildrequests.c.id, builds.c.id, changes.c.changeid)
     )
-    if scope.revision is not None:
+    if scope.revision is not None and scope.branch is not None:
         stamps = sourcestamps_of_revision(connection, scope.branch, scope.revision)
         query = query.where(sourcestamps.c.id.in_(stamps))
-    else:
+    elif scope.branch is not None:
         query = query.where(scope.branch.clause(sourcestamps.c.branch))
+    if scope.buildername is not None:
+        query = query.where(buildrequests.c.buildername == scope.buildername)
     if scope.starttime is not None:
         query = query.where(
             or_(
@@ -150,6 +154,12 @@ def request_rows(connection: Connection, scope: Scope) -> Iterator[RequestRow]:
     result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
     for row in result:
         yield RequestRow(*row)
+
+
+def builder_requested(connection: Connection, buildername: str) -> bool:
+    """Whether any request ever named this builder."""
+    query = select(buildrequests.c.id).where(buildrequests.c.buildername == buildername)
+    return connection.execute(query.limit(1)).first() is not None
 
 
 def pending_changes(connection: Connection, scope: Scope) -> Iterator[PendingChange]:
