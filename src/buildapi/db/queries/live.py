@@ -56,30 +56,17 @@ def sourcestamps_of_revision(
     return [row[0] for row in connection.execute(query)]
 
 
-@dataclass(frozen=True)
-class PendingRow:
-    id: int
-    branch: str | None
-    revision: str | None
-    buildername: str
-    submitted_at: int
+PendingRow = tuple[int, str | None, str | None, str, int]
+"""id, sourcestamp branch, revision, buildername, submitted_at. Rows as they come: these views
+read thousands of rows and shape them straight into JSON."""
 
-
-@dataclass(frozen=True)
-class RunningRow:
-    build_id: int
-    brid: int
-    branch: str | None
-    revision: str | None
-    buildername: str
-    submitted_at: int
-    last_heartbeat: int
-    claimed_by_name: str | None
-    start_time: int
-    number: int
+RunningRow = tuple[int, int, str | None, str | None, str, int, int, str | None, int, int]
+"""build id, request id, sourcestamp branch, revision, buildername, submitted_at,
+claimed_at (the last heartbeat), claimed_by_name, start_time, number."""
 
 
 def pending_rows(connection: Connection, branch: BranchFilter | None = None) -> list[PendingRow]:
+    """In request id order."""
     query = (
         select(
             buildrequests.c.id,
@@ -95,11 +82,12 @@ def pending_rows(connection: Connection, branch: BranchFilter | None = None) -> 
     )
     if branch is not None:
         query = query.where(branch.clause(sourcestamps.c.branch))
-    return [PendingRow(*row) for row in connection.execute(query)]
+    return list(connection.execute(query))
 
 
 def running_rows(connection: Connection, branch: BranchFilter | None = None) -> list[RunningRow]:
-    """One row per request of a running build; earlier (retried) attempts are left out."""
+    """One row per request of a running build, in request id order; earlier (retried)
+    attempts are left out."""
     query = (
         select(
             builds.c.id,
@@ -125,7 +113,7 @@ def running_rows(connection: Connection, branch: BranchFilter | None = None) -> 
     )
     if branch is not None:
         query = query.where(branch.clause(sourcestamps.c.branch))
-    return [RunningRow(*row) for row in connection.execute(query)]
+    return list(connection.execute(query))
 
 
 @dataclass(frozen=True)
