@@ -53,7 +53,7 @@ def list_jobs(connection: Connection, num: int, offset: int, where: JobFilter) -
         value = getattr(where, name)
         if value is not None:
             query = query.where(jobrequests.c[name] == value)
-    return [_job(row) for row in connection.execute(query.limit(num).offset(offset))]
+    return [_job(row) for row in connection.execute(query.limit(num).offset(offset)).all()]
 
 
 def get_job(connection: Connection, job_id: int) -> JobRow | None:

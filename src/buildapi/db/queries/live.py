@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
@@ -53,7 +54,7 @@ def sourcestamps_of_revision(
     query = select(sourcestamps.c.id).where(
         branch.clause(sourcestamps.c.branch), revision_prefix(sourcestamps.c.revision, revision)
     )
-    return [row[0] for row in connection.execute(query)]
+    return [row[0] for row in connection.execute(query).all()]
 
 
 PendingRow = tuple[int, str | None, str | None, str, int]
@@ -65,8 +66,11 @@ RunningRow = tuple[int, int, str | None, str | None, str, int, int, str | None, 
 claimed_at (the last heartbeat), claimed_by_name, start_time, number."""
 
 
-def pending_rows(connection: Connection, branch: BranchFilter | None = None) -> list[PendingRow]:
-    """In request id order."""
+def pending_rows(
+    connection: Connection, branch: BranchFilter | None = None
+) -> Sequence[PendingRow]:
+    """In request id order. Read with `.all()`, as every read of many rows here: iterating
+    a result fetches the rows one DBAPI call at a time, which costs more than the query."""
     query = (
         select(
             buildrequests.c.id,
@@ -82,10 +86,12 @@ def pending_rows(connection: Connection, branch: BranchFilter | None = None) -> 
     )
     if branch is not None:
         query = query.where(branch.clause(sourcestamps.c.branch))
-    return list(connection.execute(query))
+    return connection.execute(query).all()
 
 
-def running_rows(connection: Connection, branch: BranchFilter | None = None) -> list[RunningRow]:
+def running_rows(
+    connection: Connection, branch: BranchFilter | None = None
+) -> Sequence[RunningRow]:
     """One row per request of a running build, in request id order; earlier (retried)
     attempts are left out."""
     query = (
@@ -113,7 +119,7 @@ def running_rows(connection: Connection, branch: BranchFilter | None = None) -> 
     )
     if branch is not None:
         query = query.where(branch.clause(sourcestamps.c.branch))
-    return list(connection.execute(query))
+    return connection.execute(query).all()
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,7 @@ def revision_rows(connection: Connection, branch: BranchFilter, revision: str) -
         .where(sourcestamps.c.id.in_(sourcestamps_of_revision(connection, branch, revision)))
         .order_by(buildrequests.c.id, builds.c.id)
     )
-    return [RevisionRow(*row) for row in connection.execute(query)]
+    return [RevisionRow(*row) for row in connection.execute(query).all()]
 
 
 def push_counts(
@@ -176,4 +182,4 @@ def push_counts(
         pushes = pushes.where(branch.clause(changes.c.branch))
     inner = pushes.subquery()
     query = select(inner.c.author, func.count()).group_by(inner.c.author)
-    return {author: count for author, count in connection.execute(query)}
+    return {author: count for author, count in connection.execute(query).all()}
