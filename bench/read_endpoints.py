@@ -382,7 +382,10 @@ RECENT = (
     "AND bp.property_id IN (SELECT id FROM properties WHERE name = 'buildername') "
     "LEFT JOIN properties p ON p.id = bp.property_id ORDER BY b.id DESC"
 )
-JOBS = 'SELECT * FROM jobrequests ORDER BY "when" DESC, id DESC LIMIT 100'
+JOBS = (
+    'SELECT id, action, who, "when", completed_at, what, complete_data, state, branch '
+    'FROM jobrequests ORDER BY "when" DESC, id DESC LIMIT 100'
+)
 DUMP_FLOOR = (
     "SELECT b.id, b.builder_id, b.slave_id, b.master_id, b.buildnumber, b.starttime, "
     "b.endtime, b.result, b.reason, p.name, p.value "
