@@ -52,7 +52,7 @@ def _page(
     end: datetime.datetime,
     after: tuple[datetime.datetime, int] | None,
     page: int,
-) -> Sequence[Any]:
+) -> list:
     query = (
         select(
             builds.c.id,
@@ -76,7 +76,7 @@ def _page(
                 and_(builds.c.starttime == after[0], builds.c.id > after[1]),
             )
         )
-    return connection.execute(query).all()
+    return list(connection.execute(query))
 
 
 def _properties(connection: Connection, build_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -87,7 +87,7 @@ def _properties(connection: Connection, build_ids: Sequence[int]) -> dict[int, d
         select(build_properties.c.build_id, properties.c.name, properties.c.value)
         .join(properties, properties.c.id == build_properties.c.property_id)
         .where(build_properties.c.build_id.in_(build_ids))
-    ).all()
+    )
     for build_id, name, value in rows:
         try:
             found.setdefault(build_id, {})[name] = json.loads(value)
