@@ -97,7 +97,15 @@ def test_unknown_branch_is_404(farm_client: httpx.Client, path: str) -> None:
 
 def test_one_query_per_view(farm_client: httpx.Client, busy_farm: Farm) -> None:
     # A parameter no other test sends keeps the response cache out of the count.
-    for path in ("/pending?format=json&q=1", "/running?format=json&q=1", "/running?q=1"):
+    paths = (
+        "/pending?format=json&q=1",
+        "/pending?q=1",
+        "/pending/mozilla-inbound?format=json&q=1",
+        "/running?format=json&q=1",
+        "/running?q=1",
+        "/running/mozilla-inbound?format=json&q=1",
+    )
+    for path in paths:
         with counted(busy_farm.databases) as statements:
             assert farm_client.get(path).status_code == 200
         assert len(statements) == 1, statements

@@ -32,38 +32,70 @@ def _bucket(
 
 
 def pending_shape(rows: Iterable[PendingRow], branch_names: Sequence[str]) -> dict[str, Any]:
-    """{"pending": {short branch: {revision: [{"id", "buildername", "submitted_at"}]}}}"""
+    """{"pending": {short branch: {revision: [{"id", "buildername", "submitted_at"}]}}}
+
+    Built straight from the rows. A buildset's requests have consecutive ids, so a row mostly
+    goes where the one before it went; only a new (branch, revision) looks its list up."""
     tree: dict[str, dict[str, list]] = {}
+    lists: dict[tuple[str | None, str | None], list[dict[str, Any]]] = {}
     short = functools.lru_cache(maxsize=None)(lambda branch: short_branch(branch_names, branch))
-    for row in rows:
-        item = {"id": row.id, "buildername": row.buildername, "submitted_at": row.submitted_at}
-        _bucket(tree, short(row.branch), row.revision, item)
+    items: list[dict[str, Any]] = []
+    last: tuple[str | None, str | None] | None = None
+    for brid, branch, revision, buildername, submitted_at in rows:
+        if last is None or revision != last[1] or branch != last[0]:
+            last = (branch, revision)
+            found = lists.get(last)
+            if found is None:
+                found = tree.setdefault(short(branch), {}).setdefault(revision or UNKNOWN, [])
+                lists[last] = found
+            items = found
+        items.append({"id": brid, "buildername": buildername, "submitted_at": submitted_at})
     return {"pending": tree}
 
 
 def running_shape(rows: Iterable[RunningRow], branch_names: Sequence[str]) -> dict[str, Any]:
     """Requests merged into one build are folded into one entry: `request_ids` ascending, `id`
-    and `revision` from the newest request, `submitted_at` from the oldest."""
-    builds: dict[tuple, list[RunningRow]] = {}
-    for row in rows:
-        key = (row.claimed_by_name, row.buildername, row.start_time, row.number)
-        builds.setdefault(key, []).append(row)
+    and `revision` from the newest request, everything else from the oldest. The rows come in
+    request id order (as `running_rows` reads them), so a build's first row is its oldest."""
+    folded: dict[tuple, tuple[str | None, dict[str, Any]]] = {}
+    for (
+        build_id,
+        brid,
+        branch,
+        revision,
+        buildername,
+        submitted_at,
+        claimed_at,
+        claimed_by_name,
+        start_time,
+        number,
+    ) in rows:
+        key = (claimed_by_name, buildername, start_time, number)
+        found = folded.get(key)
+        if found is None:
+            folded[key] = (
+                branch,
+                {
+                    "id": build_id,
+                    "revision": revision,
+                    "request_ids": [brid],
+                    "submitted_at": submitted_at,
+                    "buildername": buildername,
+                    "last_heartbeat": claimed_at,
+                    "claimed_by_name": claimed_by_name,
+                    "start_time": start_time,
+                    "number": number,
+                },
+            )
+        else:
+            item = found[1]
+            item["id"] = build_id
+            item["revision"] = revision
+            item["request_ids"].append(brid)
     tree: dict[str, dict[str, list]] = {}
-    for group in builds.values():
-        group.sort(key=lambda row: row.brid)
-        first, newest = group[0], group[-1]
-        item = {
-            "id": newest.build_id,
-            "revision": newest.revision,
-            "request_ids": [row.brid for row in group],
-            "submitted_at": first.submitted_at,
-            "buildername": first.buildername,
-            "last_heartbeat": first.last_heartbeat,
-            "claimed_by_name": first.claimed_by_name,
-            "start_time": first.start_time,
-            "number": first.number,
-        }
-        _bucket(tree, short_branch(branch_names, first.branch), newest.revision, item)
+    short = functools.lru_cache(maxsize=None)(lambda branch: short_branch(branch_names, branch))
+    for branch, item in folded.values():
+        _bucket(tree, short(branch), item["revision"], item)
     return {"running": tree}
 
 
@@ -85,8 +117,9 @@ def revision_item(row: RevisionRow) -> dict[str, Any]:
 def revision_shape(rows: Iterable[RevisionRow], branch_names: Sequence[str]) -> dict[str, Any]:
     """One item per build, or per request that has no build yet."""
     tree: dict[str, dict[str, list]] = {}
+    short = functools.lru_cache(maxsize=None)(lambda branch: short_branch(branch_names, branch))
     for row in rows:
-        _bucket(tree, short_branch(branch_names, row.branch), row.revision, revision_item(row))
+        _bucket(tree, short(row.branch), row.revision, revision_item(row))
     return tree
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
@@ -53,33 +54,23 @@ def sourcestamps_of_revision(
     query = select(sourcestamps.c.id).where(
         branch.clause(sourcestamps.c.branch), revision_prefix(sourcestamps.c.revision, revision)
     )
-    return [row[0] for row in connection.execute(query)]
+    return [row[0] for row in connection.execute(query).all()]
 
 
-@dataclass(frozen=True)
-class PendingRow:
-    id: int
-    branch: str | None
-    revision: str | None
-    buildername: str
-    submitted_at: int
+PendingRow = tuple[int, str | None, str | None, str, int]
+"""id, sourcestamp branch, revision, buildername, submitted_at. Rows as they come: these views
+read thousands of rows and shape them straight into JSON."""
+
+RunningRow = tuple[int, int, str | None, str | None, str, int, int, str | None, int, int]
+"""build id, request id, sourcestamp branch, revision, buildername, submitted_at,
+claimed_at (the last heartbeat), claimed_by_name, start_time, number."""
 
 
-@dataclass(frozen=True)
-class RunningRow:
-    build_id: int
-    brid: int
-    branch: str | None
-    revision: str | None
-    buildername: str
-    submitted_at: int
-    last_heartbeat: int
-    claimed_by_name: str | None
-    start_time: int
-    number: int
-
-
-def pending_rows(connection: Connection, branch: BranchFilter | None = None) -> list[PendingRow]:
+def pending_rows(
+    connection: Connection, branch: BranchFilter | None = None
+) -> Sequence[PendingRow]:
+    """In request id order. Read with `.all()`, as every read of many rows here: iterating
+    a result fetches the rows one DBAPI call at a time, which costs more than the query."""
     query = (
         select(
             buildrequests.c.id,
@@ -95,11 +86,14 @@ def pending_rows(connection: Connection, branch: BranchFilter | None = None) -> 
     )
     if branch is not None:
         query = query.where(branch.clause(sourcestamps.c.branch))
-    return [PendingRow(*row) for row in connection.execute(query)]
+    return connection.execute(query).all()
 
 
-def running_rows(connection: Connection, branch: BranchFilter | None = None) -> list[RunningRow]:
-    """One row per request of a running build; earlier (retried) attempts are left out."""
+def running_rows(
+    connection: Connection, branch: BranchFilter | None = None
+) -> Sequence[RunningRow]:
+    """One row per request of a running build, in request id order; earlier (retried)
+    attempts are left out."""
     query = (
         select(
             builds.c.id,
@@ -125,7 +119,7 @@ def running_rows(connection: Connection, branch: BranchFilter | None = None) -> 
     )
     if branch is not None:
         query = query.where(branch.clause(sourcestamps.c.branch))
-    return [RunningRow(*row) for row in connection.execute(query)]
+    return connection.execute(query).all()
 
 
 @dataclass(frozen=True)
@@ -168,7 +162,7 @@ def revision_rows(connection: Connection, branch: BranchFilter, revision: str) -
         .where(sourcestamps.c.id.in_(sourcestamps_of_revision(connection, branch, revision)))
         .order_by(buildrequests.c.id, builds.c.id)
     )
-    return [RevisionRow(*row) for row in connection.execute(query)]
+    return [RevisionRow(*row) for row in connection.execute(query).all()]
 
 
 def push_counts(
@@ -188,4 +182,4 @@ def push_counts(
         pushes = pushes.where(branch.clause(changes.c.branch))
     inner = pushes.subquery()
     query = select(inner.c.author, func.count()).group_by(inner.c.author)
-    return {author: count for author, count in connection.execute(query)}
+    return {author: count for author, count in connection.execute(query).all()}

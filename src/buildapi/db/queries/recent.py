@@ -59,7 +59,7 @@ def recent_builds(
         else:
             match = slaves.c.name == slave
         query = query.where(and_(match, builds.c.result.is_not(None)))
-    found = list(connection.execute(query))
+    found = connection.execute(query).all()
     # Names in a second statement, for just these builds: joining the properties of every
     # build before the LIMIT makes SQLite materialise the whole table.
     names = dict(

@@ -93,7 +93,7 @@ def _builds() -> Select:
 def _build_rows(connection: Connection, query: Select) -> list[BuildRow]:
     return [
         BuildRow(row[0], row[1], row[2], row[3], RequestRow(*row[4:]))
-        for row in connection.execute(query)
+        for row in connection.execute(query).all()
     ]
 
 
@@ -103,7 +103,7 @@ def _pending(connection: Connection, query: Select) -> list[RequestRow]:
         RequestRow(*row)
         for row in connection.execute(
             query.order_by(buildrequests.c.submitted_at.desc(), buildrequests.c.id.desc())
-        )
+        ).all()
     ]
 
 
@@ -165,7 +165,7 @@ def request_by_id(
 def build_ids_of_request(connection: Connection, request_id: int) -> list[int]:
     rows = connection.execute(
         select(builds.c.id).where(builds.c.brid == request_id).order_by(builds.c.id)
-    )
+    ).all()
     return [row[0] for row in rows]
 
 
@@ -178,7 +178,7 @@ def properties_of_buildsets(connection: Connection, bsids: Sequence[int]) -> dic
             buildset_properties.c.property_name,
             buildset_properties.c.property_value,
         ).where(buildset_properties.c.buildsetid.in_(sorted(set(bsids))))
-    )
+    ).all()
     for bsid, name, raw in rows:
         try:
             found[bsid][name] = json.loads(raw)[0]

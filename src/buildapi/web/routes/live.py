@@ -159,7 +159,7 @@ def revision(request: Request, fmt: OutputFormat, state: State, branch: BranchPa
         data,
         template="revision_legacy.html",
         title=f"Builds for {revision}",
-        rows=[revision_item(row) for row in found],
+        rows=[revision_item(row) for row in found] if fmt == "html" else [],
         now=time.time(),
     )
 
