@@ -8,6 +8,7 @@ left unclassified (nightly, PGO and l10n builders); docs/reports.md lists them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -194,8 +195,10 @@ def _first(rules: Rules, text: str, find: str = "match") -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def platform(buildername: str | None) -> str | None:
-    """The slave platform a builder runs on; `other` when no rule knows the name."""
+    """The slave platform a builder runs on; `other` when no rule knows the name. Cached:
+    reports ask it for every request, of a few hundred builder names."""
     if not buildername:
         return None
     name = buildername.removeprefix("TB ")
