@@ -140,7 +140,7 @@ def mark_published(connection: Connection, job_id: int) -> None:
 def unpublished_jobs(connection: Connection, recorded_before: int, limit: int) -> list[JobRow]:
     """Job requests the broker never confirmed, oldest first (the outbox)."""
     query = (
-        select(jobrequests)
+        select(*JOB_COLUMNS)
         .where(jobrequests.c.state == RECORDED, jobrequests.c.when <= recorded_before)
         .order_by(jobrequests.c.id)
         .limit(limit)
