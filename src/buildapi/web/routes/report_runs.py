@@ -20,7 +20,8 @@ from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import TableFormat
 from buildapi.web.params import checked_revision, known_branch
 from buildapi.web.responses import csv_response
-from buildapi.web.routes.reports import ReportWindow, _render_report
+from buildapi.web.routes.report_status import chart
+from buildapi.web.routes.reports import ReportWindow, render_report
 
 router = APIRouter()
 
@@ -81,27 +82,6 @@ def _labels(window: Window, state: AppState) -> list[str]:
     ]
 
 
-def _chart(
-    canvas: str,
-    title: str,
-    unit: str,
-    labels: list[str],
-    series: list[dict[str, Any]],
-    *,
-    kind: str = "line",
-) -> dict[str, Any]:
-    """One chart for report_charts.js: a canvas id, axis labels and named series."""
-    return {
-        "canvas": canvas,
-        "title": title,
-        "unit": unit,
-        "type": kind,
-        "stacked": False,
-        "labels": labels,
-        "series": series,
-    }
-
-
 def _branch_menu(state: AppState) -> list[str]:
     return list(state.layout.branches)
 
@@ -138,8 +118,8 @@ def pushes(
     series = [{"label": "Totals", "data": data["intervals"]}]
     series += [{"label": n, "data": e["intervals"]} for n, e in data["branch"].items()]
     charts = [
-        _chart("chart-intervals", "Pushes per interval", "pushes", labels, series),
-        _chart(
+        chart("chart-intervals", "Pushes per interval", "pushes", labels, series),
+        chart(
             "chart-hourly",
             "Average number of pushes by hour of the day",
             "pushes",
@@ -148,7 +128,7 @@ def pushes(
             kind="bar",
         ),
     ]
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,
@@ -196,7 +176,7 @@ def _endtoend(request: Request, fmt: str, state: AppState, branch: str, window: 
         return csv_response([*RUN_COLUMNS, "authors", "changes_revision"], _run_rows(data))
     runs = _runs_by_push(data)
     charts = [
-        _chart(
+        chart(
             "chart-durations",
             "End-to-end time of each build run, by push time",
             "minutes",
@@ -205,7 +185,7 @@ def _endtoend(request: Request, fmt: str, state: AppState, branch: str, window: 
             kind="bar",
         )
     ]
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,
@@ -234,7 +214,7 @@ def revision_report(
     if fmt == "csv":
         rows = [[entry[column] for column in REQUEST_COLUMNS] for entry in data["build_requests"]]
         return csv_response(REQUEST_COLUMNS, rows)
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,
@@ -274,7 +254,7 @@ def _trychooser(
     authors_yes, authors_no = len(data["authors_used"]), len(data["authors_never_used"])
     used_runs = data["build_runs_used"]
     charts = [
-        _chart(
+        chart(
             "chart-authors",
             "Authors who used try syntax",
             "authors",
@@ -282,7 +262,7 @@ def _trychooser(
             [{"label": "Authors", "data": [authors_yes, authors_no]}],
             kind="pie",
         ),
-        _chart(
+        chart(
             "chart-runs",
             "Build runs that used try syntax",
             "build runs",
@@ -291,7 +271,7 @@ def _trychooser(
             kind="pie",
         ),
     ]
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,

@@ -35,7 +35,7 @@ from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import TableFormat
 from buildapi.web.params import known_branch
 from buildapi.web.responses import csv_response
-from buildapi.web.routes.reports import ReportWindow, _render_report, window_dependency
+from buildapi.web.routes.reports import ReportWindow, render_report, window_dependency
 
 router = APIRouter()
 
@@ -145,7 +145,7 @@ def slaves(
             [{"label": "Totals", "data": data["busy_percent"]}, *silos],
         ),
     ]
-    return _render_report(
+    return render_report(
         request, fmt, data, "reports/slaves.html", "Slaves", window=window, charts=charts
     )
 
@@ -210,7 +210,7 @@ def slave(
         ),
     ]
     title = f"Slave {slave_id}: {name}"
-    return _render_report(
+    return render_report(
         request, fmt, data, "reports/slave.html", title, window=window, charts=charts
     )
 
@@ -243,7 +243,7 @@ def builders_list(
         return csv_response(
             BUILDER_COLUMNS, ([item[key] for key in BUILDER_COLUMNS] for item in data["builders"])
         )
-    return _render_report(
+    return render_report(
         request, fmt, data, "reports/status_builders.html", "Status builders", window=window
     )
 
@@ -272,7 +272,7 @@ def builder_details(
         )
         return csv_response(columns, ([item[key] for key in columns] for item in data["slaves"]))
     title = f"Status builder: {name}"
-    return _render_report(request, fmt, data, "reports/status_builder.html", title, window=window)
+    return render_report(request, fmt, data, "reports/status_builder.html", title, window=window)
 
 
 @router.get("/reports/testruns", summary="Per builder: build time and time spent in tests")
@@ -324,7 +324,7 @@ def testruns(
             stacked=True,
         )
     ]
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,
@@ -354,7 +354,7 @@ def idlejobs(request: Request, fmt: TableFormat, state: State, window: IdleWindo
         {"label": name, "data": entry["intervals"]} for name, entry in data["builders"].items()
     ]
     charts = [chart("chart-idle", "Idle runs", "builds", labels, series, stacked=True)]
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,
@@ -467,7 +467,7 @@ def _builders(
         )
     ]
     title = f"Average time per builder: {branch}"
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,
@@ -522,7 +522,7 @@ def builder(
             kind="bar",
         )
     ]
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,

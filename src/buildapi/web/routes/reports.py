@@ -75,7 +75,7 @@ PoolPath = Annotated[str, Path(description=f"one of {', '.join(POOL_NAMES)}")]
 @cached(300)
 def reports_menu(request: Request, fmt: OutputFormat, state: State) -> Response:
     data = [asdict(report) for report in REPORTS]
-    return _render_report(request, fmt, data, "reports/menu.html", "Reports")
+    return render_report(request, fmt, data, "reports/menu.html", "Reports")
 
 
 @router.get("/reports/waittimes", summary="Wait times of the build pool")
@@ -108,7 +108,7 @@ def _waittimes(
         return csv_response(*_waittimes_table(data, window))
     context = {"tables": _html_tables(data), "chart": _chart_data(data, window, blocks, state)}
     title = f"Wait times: {data['pool']}"
-    return _render_report(
+    return render_report(
         request,
         fmt,
         data,
@@ -120,7 +120,7 @@ def _waittimes(
     )
 
 
-def _render_report(
+def render_report(
     request: Request, fmt: str, data: Any, template: str, title: str, **context: Any
 ) -> Response:
     """JSON, or the report page with the report menu, the window form and its links."""
