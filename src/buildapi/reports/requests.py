@@ -9,6 +9,7 @@ that matches nothing instead of failing the report.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,15 +36,16 @@ def results_str(results: int) -> str:
 
 def branch_namer(layout: FarmLayout) -> BranchNamer:
     """A sourcestamp branch's name: the configured branch it belongs to, else the legacy
-    report name (§1.7 table, lower-cased fallback)."""
+    report name (§1.7 table, lower-cased fallback). Each branch is named once per report."""
 
+    @functools.cache
     def name(branch: str | None) -> str | None:
         return layout.branch_for_repo_path(branch) or classify.report_branch(branch)
 
     return name
 
 
-@dataclass
+@dataclass(slots=True)
 class BuildRequest:
     """One (request, build) pair with the changes of its sourcestamp."""
 

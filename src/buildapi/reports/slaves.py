@@ -14,8 +14,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from buildapi.db.queries.report_status import SlaveBuild
 from buildapi.reports import classify
@@ -44,8 +43,7 @@ def result_counts(counts: Mapping[int | None, int]) -> dict[str, int]:
     return out
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A build and the part of the window its slave spent on it."""
 
     build: SlaveBuild

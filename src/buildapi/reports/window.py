@@ -11,6 +11,7 @@ import datetime
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from buildapi.errors import BadInput
@@ -27,7 +28,7 @@ class Window:
     endtime: float
     int_size: int
 
-    @property
+    @cached_property
     def int_no(self) -> int:
         """How many intervals cover the window (at least one)."""
         return max(1, int((self.endtime - self.starttime - 1) / self.int_size) + 1)

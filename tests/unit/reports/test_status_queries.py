@@ -72,3 +72,39 @@ def test_averages_and_test_time(engine_databases: Databases) -> None:
     assert summary.results == {0: 1, 1: 1, 2: 1}
     (run,) = runs
     assert (run.buildername, round(run.total), round(run.test)) == (name, 900, 800)
+
+
+def test_slave_and_idle_builds_come_as_whole_utc_epoch_seconds(engine_databases: Databases) -> None:
+    init_databases(engine_databases)
+    with engine_databases.statusdb.begin() as connection:
+        connection.execute(slaves.insert(), [{"id": 1, "name": "a-1"}])
+        connection.execute(
+            builders.insert(), [{"id": 1, "name": "idle b", "master_id": 1, "category": "idle"}]
+        )
+        connection.execute(
+            builds.insert(),
+            [
+                {
+                    "id": i,
+                    "buildnumber": i,
+                    "builder_id": 1,
+                    "slave_id": 1,
+                    "master_id": 1,
+                    "starttime": at(start),
+                    "endtime": None if end is None else at(end),
+                    "result": None if end is None else 0,
+                }
+                for i, start, end in [(1, 10, 610), (2, 700, None)]
+            ],
+        )
+    with engine_databases.statusdb.connect() as connection:
+        found = list(queries.slave_builds(connection, T0, T0 + 3600))
+        idle = list(queries.idle_builds(connection, T0, T0 + 3600))
+    assert [(b.slave_name, b.starttime, b.endtime, b.result) for b in found] == [
+        ("a-1", T0 + 10, T0 + 610, 0),
+        ("a-1", T0 + 700, None, None),
+    ]
+    assert all(type(b.starttime) is int for b in found)
+    assert [(b.buildername, b.starttime, b.endtime) for b in idle] == [
+        ("idle b", T0 + 10, T0 + 610)
+    ]

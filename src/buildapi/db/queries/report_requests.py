@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Connection, exists, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,8 +25,7 @@ from buildapi.db.schema.scheduler import (
 )
 
 
-@dataclass(frozen=True)
-class RequestRow:
+class RequestRow(NamedTuple):
     brid: int
     bid: int | None
     number: int | None
@@ -153,7 +153,7 @@ def request_rows(connection: Connection, scope: Scope) -> Iterator[RequestRow]:
         )
     result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
     for row in result:
-        yield RequestRow(*row)
+        yield RequestRow._make(row)
 
 
 def builder_requested(connection: Connection, buildername: str) -> bool:

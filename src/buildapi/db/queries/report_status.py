@@ -1,19 +1,19 @@
 """statusdb rows for the slave, builder, test-run and idle-job reports.
 
-statusdb keeps naive UTC datetimes (the status plugin writes them so); every row here turns them
-into epoch seconds as UTC, so these reports and /recent agree on when a build ran. Builds are
-streamed in slave order; per-builder averages and test-step sums are computed by the database
-with `seconds_between`, which compiles to each engine's own date arithmetic.
+statusdb keeps naive UTC datetimes (the status plugin writes them so); the database turns them
+into whole epoch seconds as UTC (`epoch_seconds`), as /recent and the dumps give them, so no
+datetime object is made per row. Builds are streamed in slave order; per-builder averages and
+test-step sums are computed by the database with `seconds_between`. Both compile to each
+engine's own date arithmetic.
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Float, and_, func, or_, select
+from sqlalchemy import Connection, Float, Integer, and_, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -46,19 +46,36 @@ def _seconds_mysql(element: seconds_between, compiler: Any, **kw: Any) -> str:
     return f"TIMESTAMPDIFF(SECOND, {start}, {end})"
 
 
-def epoch(moment: datetime.datetime | None) -> float | None:
-    """A statusdb datetime (naive UTC) as epoch seconds."""
-    return None if moment is None else moment.replace(tzinfo=datetime.UTC).timestamp()
+class epoch_seconds(FunctionElement[int]):
+    """A naive UTC DATETIME column as whole epoch seconds, on SQLite, PostgreSQL and MySQL."""
+
+    type = Integer()
+    inherit_cache = True
 
 
-@dataclass(frozen=True)
-class SlaveBuild:
+@compiles(epoch_seconds)
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "mysql")
+def _epoch_mysql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    moment = compiler.process(element.clauses, **kw)
+    return f"TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {moment})"
+
+
+class SlaveBuild(NamedTuple):
     slave_id: int
     slave_name: str
     builder_id: int
     builder_name: str
-    starttime: float | None
-    endtime: float | None
+    starttime: int | None
+    endtime: int | None
     result: int | None
 
 
@@ -77,8 +94,8 @@ def slave_builds(
             slaves.c.name,
             builds.c.builder_id,
             builders.c.name,
-            builds.c.starttime,
-            builds.c.endtime,
+            epoch_seconds(builds.c.starttime),
+            epoch_seconds(builds.c.endtime),
             builds.c.result,
         )
         .join(slaves, slaves.c.id == builds.c.slave_id)
@@ -94,10 +111,8 @@ def slave_builds(
     if builder_name is not None:
         query = query.where(builders.c.name == builder_name)
     result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
-    for slave, slave_name, builder, builder_name_, start, end, outcome in result:
-        yield SlaveBuild(
-            slave, slave_name, builder, builder_name_, epoch(start), epoch(end), outcome
-        )
+    for row in result:
+        yield SlaveBuild(*row)
 
 
 def slave_name(connection: Connection, slave_id: int) -> str | None:
@@ -221,17 +236,16 @@ def testrun_averages(
     ]
 
 
-@dataclass(frozen=True)
-class IdleBuild:
+class IdleBuild(NamedTuple):
     buildername: str
-    starttime: float
-    endtime: float
+    starttime: int
+    endtime: int
 
 
 def idle_builds(connection: Connection, starttime: float, endtime: float) -> Iterator[IdleBuild]:
     """Finished builds of idle-job builders (category containing `idle`) inside the window."""
     query = (
-        select(builders.c.name, builds.c.starttime, builds.c.endtime)
+        select(builders.c.name, epoch_seconds(builds.c.starttime), epoch_seconds(builds.c.endtime))
         .join(builders, builders.c.id == builds.c.builder_id)
         .where(
             builders.c.category.like("%idle%"),
@@ -241,5 +255,5 @@ def idle_builds(connection: Connection, starttime: float, endtime: float) -> Ite
         )
     )
     result = connection.execution_options(stream_results=True, yield_per=2000).execute(query)
-    for name, start, end in result:
-        yield IdleBuild(name, epoch(start) or 0.0, epoch(end) or 0.0)
+    for row in result:
+        yield IdleBuild(*row)
