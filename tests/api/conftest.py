@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -50,3 +52,12 @@ def busy_farm(live_settings: Settings) -> Iterator[Farm]:
 def farm_client(live_settings: Settings, busy_farm: Farm) -> Iterator[httpx.Client]:
     with make_client(live_settings, busy_farm.databases, busy_farm.layout) as test_client:
         yield test_client
+
+
+def page_charts(html: str) -> dict[str, dict]:
+    """The charts a report page hands to its script, by canvas id."""
+    found = re.search(
+        r'<script type="application/json" id="report-charts-data">(.*?)</script>', html, re.S
+    )
+    assert found, "the page embeds no chart data"
+    return {chart["canvas"]: chart for chart in json.loads(found.group(1))}

@@ -8,7 +8,7 @@ import io
 import httpx
 import pytest
 
-from tests.api.conftest import START
+from tests.api.conftest import START, page_charts
 
 WINDOW = {"starttime": int(START), "endtime": int(START + 3 * 3600)}
 RUN_KEYS = {
@@ -88,7 +88,18 @@ def test_pushes_csv_and_page(farm_client: httpx.Client) -> None:
     assert rows[0][:2] == ["branch", "total"] and rows[1][0] == "Totals"
     page = get(farm_client, "/reports/pushes")
     assert page.status_code == 200 and "Total pushes:" in page.text
-    assert 'id="chart-intervals"' in page.text
+    data = get(farm_client, "/reports/pushes", format="json").json()
+    charts = page_charts(page.text)
+    assert set(charts) == {"chart-intervals", "chart-branches", "chart-share", "chart-hourly"}
+    branches = charts["chart-branches"]
+    assert branches["stacked"] and branches["type"] == "bar"
+    assert {line["label"]: line["data"] for line in branches["series"]} == {
+        name: entry["intervals"] for name, entry in data["branch"].items()
+    }
+    (pie,) = charts["chart-share"]["series"]
+    assert dict(zip(charts["chart-share"]["labels"], pie["data"], strict=True)) == {
+        name: entry["total"] for name, entry in data["branch"].items()
+    }
 
 
 @pytest.mark.parametrize("path", ["/reports/endtoend", "/reports/endtoend/mozilla-inbound"])
@@ -183,9 +194,36 @@ def test_bad_window(
     assert body["status"] == "FAILED" and fragment in body["msg"]
 
 
+def test_revision_jump_box(farm_client: httpx.Client) -> None:
+    page = farm_client.get("/reports/revision")
+    assert page.status_code == 200 and '<form class="jump"' in page.text
+    assert (
+        'action="/reports/revision"' in page.text and "<script" not in page.text.split("</h1>")[1]
+    )
+    revision = next(iter(json_of(farm_client, "/reports/endtoend/mozilla-inbound")["build_runs"]))
+    jump = farm_client.get(
+        "/reports/revision",
+        params={"branch": "mozilla-inbound", "revision": f" {revision.upper()} "},
+    )
+    assert jump.status_code == 302
+    assert jump.headers["location"] == f"/reports/revision/mozilla-inbound/{revision}"
+    as_json = farm_client.get(
+        "/reports/revision",
+        params={"branch": "mozilla-inbound", "revision": revision[:12], "format": "json"},
+    )
+    target = f"/reports/revision/mozilla-inbound/{revision[:12]}?format=json"
+    assert as_json.status_code == 302 and as_json.headers["location"] == target
+    assert farm_client.get(target).json()["revision"] == revision
+
+
 @pytest.mark.parametrize(
     ("path", "status", "fragment"),
     [
+        ("/reports/revision?format=json", 400, "both required"),
+        ("/reports/revision?branch=try", 400, "both required"),
+        ("/reports/revision?revision=0123456789ab", 400, "both required"),
+        ("/reports/revision?branch=try&revision=0123", 400, "12 to 40"),
+        ("/reports/revision?branch=nowhere&revision=0123456789ab", 404, "nowhere"),
         ("/reports/pushes?branches=try,nowhere", 400, "nowhere"),
         ("/reports/pushes?branches=try%25", 400, "try%"),
         ("/reports/endtoend/nowhere", 404, "nowhere"),

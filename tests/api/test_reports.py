@@ -8,7 +8,7 @@ import io
 import httpx
 import pytest
 
-from tests.api.conftest import START
+from tests.api.conftest import START, page_charts
 
 WINDOW = {"starttime": int(START), "endtime": int(START + 3 * 3600)}
 BLOCK_KEYS = {"total", "intervals"}
@@ -101,6 +101,17 @@ def test_waittimes_page(farm_client: httpx.Client) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "Total jobs:" in page.text and 'type="date"' in page.text
     assert "<caption>All platforms</caption>" in page.text
+    data = get(farm_client, "/reports/waittimes/testpool", format="json").json()
+    charts = page_charts(page.text)
+    counts, shares = charts["chart-counts"], charts["chart-shares"]
+    ordered = sorted(data["wt"].items(), key=lambda item: int(item[0]))
+    assert [line["data"] for line in counts["series"]] == [e["intervals"] for _, e in ordered]
+    assert counts["stacked"] and counts["palette"] == "ramp"
+    for index, jobs in enumerate(zip(*(line["data"] for line in counts["series"]), strict=True)):
+        share = sum(line["data"][index] for line in shares["series"])
+        assert share == pytest.approx(100 if sum(jobs) else 0, abs=0.1)
+    platform_charts = [name for name in charts if name.startswith("chart-platform-")]
+    assert len(platform_charts) == len(data["platforms"]) > 0
 
 
 def test_date_parameters_cover_whole_days(farm_client: httpx.Client) -> None:

@@ -15,7 +15,11 @@ PAINTED = """canvas => {
 
 @pytest.mark.parametrize(
     ("path", "heading"),
-    [("/reports", "Reports"), ("/reports/waittimes", "Wait times: buildpool")],
+    [
+        ("/reports", "Reports"),
+        ("/reports/waittimes", "Wait times: buildpool"),
+        ("/reports/revision", "Build run"),
+    ],
 )
 def test_report_page_renders(page, base_url: str, path: str, heading: str) -> None:  # type: ignore[no-untyped-def]
     response = page.goto(base_url + path)
@@ -28,7 +32,7 @@ def test_report_page_renders(page, base_url: str, path: str, heading: str) -> No
 @pytest.mark.parametrize("pool", ["buildpool", "testpool"])
 def test_waittimes_charts_draw(page, base_url: str, pool: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base_url}/reports/waittimes/{pool}")
-    canvases = page.locator("#waittimes-charts canvas")
+    canvases = page.locator("#report-charts canvas")
     assert canvases.count() >= 3, "overall counts, shares and at least one platform"
     for index in range(canvases.count()):
         assert canvases.nth(index).evaluate(PAINTED), f"chart {index} is blank"
@@ -49,7 +53,11 @@ def test_date_form_reloads_with_the_chosen_day(page, base_url: str) -> None:  # 
 @pytest.mark.parametrize(
     ("path", "heading", "canvases"),
     [
-        ("/reports/pushes", "Pushes", ("chart-intervals", "chart-hourly")),
+        (
+            "/reports/pushes",
+            "Pushes",
+            ("chart-intervals", "chart-branches", "chart-share", "chart-hourly"),
+        ),
         (
             "/reports/endtoend/mozilla-inbound",
             "End to end times: mozilla-inbound",
@@ -80,7 +88,7 @@ def test_build_run_page_and_jump_box(page, base_url: str) -> None:  # type: igno
     other = list(runs["build_runs"])[-1]
     page.locator("form.jump input[name=revision]").fill(other)
     page.locator("form.jump input[name=revision]").press("Enter")
-    page.wait_for_url(f"**/reports/revision/mozilla-inbound/{other[:12]}")
+    page.wait_for_url(f"**/reports/revision/mozilla-inbound/{other}")
     assert page.locator("h1").inner_text() == f"Build run {other[:12]} on mozilla-inbound"
     assert page.console_errors == []
 

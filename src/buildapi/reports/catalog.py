@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The branch of the branch reports (end to end, builders) asked without one, as in legacy.
+REPORT_BRANCH = "mozilla-central"
+
 
 @dataclass(frozen=True)
 class ReportEntry:
@@ -61,6 +64,12 @@ REPORTS = (
         "End to End Times",
         "Build runs of a branch: from the push to the last job's end, with status counts.",
         "/reports/endtoend/mozilla-inbound",
+    ),
+    ReportEntry(
+        "/reports/revision",
+        "Build Run",
+        "Every build request of one revision: status, results, wait and run times.",
+        "/reports/revision",
     ),
     ReportEntry(
         "/reports/trychooser",

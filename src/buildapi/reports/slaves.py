@@ -57,15 +57,14 @@ class Span(NamedTuple):
 
 def busy_spans(builds: list[SlaveBuild], window: Window) -> list[Span]:
     """Each build (sorted by start) clipped to the window; an open end runs to the next start."""
+    low, high = window.starttime, window.endtime
     spans = []
-    for build, following in itertools.zip_longest(builds, builds[1:]):
-        start = build.starttime if build.starttime is not None else window.starttime
+    for build, following in itertools.pairwise([*builds, None]):
+        start = build.starttime if build.starttime is not None else low
         end = build.endtime
         if end is None:
-            end = following.starttime if following and following.starttime else window.endtime
-        spans.append(
-            Span(build, max(start, window.starttime), min(max(start, end), window.endtime))
-        )
+            end = following.starttime if following and following.starttime else high
+        spans.append(Span(build, max(start, low), min(max(start, end), high)))
     return spans
 
 
@@ -102,35 +101,61 @@ def slave_summary(
     }
 
 
-def busy_intervals(spans: list[Span], window: Window) -> set[int]:
-    """Intervals in which the slave worked at all, the one its build ended in included."""
-    marked: set[int] = set()
-    for item in spans:
-        if item.seconds > 0:
-            last = window.index(item.end - 1 if item.end > item.start + 1 else item.end)
-            marked.update(range(window.index(item.start), last + 1))
-    return marked
+def busy_ranges(spans: list[Span], window: Window) -> list[tuple[int, int]]:
+    """The intervals in which the slave worked at all, as merged (first, last) index ranges; the
+    interval its build ended in counts. Spans come in start order, so one pass merges them."""
+    ranges: list[tuple[int, int]] = []
+    index = window.index
+    for _, start, end in spans:
+        if end <= start:
+            continue
+        first = index(start)
+        last = index(end - 1 if end > start + 1 else end)
+        if ranges and first <= ranges[-1][1] + 1:
+            if last > ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], last)
+        else:
+            ranges.append((first, last))
+    return ranges
+
+
+class _BusyCounter:
+    """Busy slaves per interval, counted as +1/-1 at each range's ends and summed once at the
+    end: the cost is per range, not per interval a build covers."""
+
+    def __init__(self, int_no: int) -> None:
+        self.deltas = [0] * (int_no + 1)
+        self.slaves = 0
+
+    def add(self, ranges: list[tuple[int, int]]) -> None:
+        self.slaves += 1
+        for first, last in ranges:
+            self.deltas[first] += 1
+            self.deltas[last + 1] -= 1
+
+    def counts(self) -> list[int]:
+        return list(itertools.accumulate(self.deltas[:-1]))
 
 
 def slaves_report(rows: Iterable[SlaveBuild], window: Window, last_int_size: int) -> dict[str, Any]:
     """Every slave with a build started in the window, and busy slaves per interval and silo."""
     summaries = []
-    busy_all = [0] * window.int_no
-    silo_busy: dict[str, list[int]] = {}
-    silo_size: Counter[str] = Counter()
+    overall = _BusyCounter(window.int_no)
+    silos: dict[str, _BusyCounter] = {}
     for slave_id, group in itertools.groupby(rows, key=lambda row: row.slave_id):
         builds = list(group)
         spans = busy_spans(builds, window)
         summary = slave_summary(slave_id, builds[0].slave_name, spans, window, last_int_size)
         summaries.append(summary)
+        ranges = busy_ranges(spans, window)
+        overall.add(ranges)
         silo = summary["silo"]
-        silo_size[silo] += 1
-        counts = silo_busy.setdefault(silo, [0] * window.int_no)
-        for index in busy_intervals(spans, window):
-            busy_all[index] += 1
-            counts[index] += 1
+        if silo not in silos:
+            silos[silo] = _BusyCounter(window.int_no)
+        silos[silo].add(ranges)
     summaries.sort(key=lambda item: (-item["results_failure_all"], item["name"]))
     total = len(summaries)
+    busy_all = overall.counts()
     return {
         "starttime": window.starttime,
         "endtime": window.endtime,
@@ -143,8 +168,8 @@ def slaves_report(rows: Iterable[SlaveBuild], window: Window, last_int_size: int
         "busy_slaves": busy_all,
         "busy_percent": [percent(count, total) for count in busy_all],
         "silos": {
-            name: [percent(count, silo_size[name]) for count in silo_busy[name]]
-            for name in sorted(silo_busy)
+            name: [percent(count, silos[name].slaves) for count in silos[name].counts()]
+            for name in sorted(silos)
         },
         "slaves": summaries,
     }

@@ -32,6 +32,7 @@ from buildapi.web.routes import (
     dumps,
     live,
     ops,
+    report_builders,
     report_runs,
     report_status,
     reports,
@@ -52,6 +53,7 @@ ROUTERS = (
     (reports.router, True),
     (report_status.router, True),
     (report_runs.router, True),
+    (report_builders.router, True),
     (actions.router, False),
 )
 

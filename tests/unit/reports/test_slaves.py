@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from buildapi.db.queries.report_status import SlaveBuild
-from buildapi.reports.slaves import slave_details, slaves_report
+from buildapi.reports.slaves import busy_spans, percent, slave_details, slaves_report
 from buildapi.reports.window import Window
 
 WINDOW = Window(starttime=1000.0, endtime=2000.0, int_size=250)
@@ -61,3 +67,44 @@ def test_a_slave_without_builds() -> None:
     assert data["total"] == 0 and data["busy"] == 0.0 and data["builds"] == []
     assert data["silo"] == "panda"
     assert all(item["idle"] == 100.0 for item in data["intervals"])
+
+
+@st.composite
+def slave_histories(draw: st.DrawFn) -> list[SlaveBuild]:
+    """Builds of a few slaves, by slave then start, some overlapping, some still open."""
+    rows = []
+    for slave in range(1, draw(st.integers(1, 4)) + 1):
+        starts = sorted(draw(st.lists(st.integers(900, 2100), max_size=8)))
+        for start in starts:
+            length = draw(st.none() | st.integers(0, 600))
+            rows.append(build(slave, start, None if length is None else start + length, 0))
+    return rows
+
+
+@given(rows=slave_histories(), int_size=st.integers(1, 400))
+def test_busy_slaves_per_interval_match_marking_every_interval(
+    rows: list[SlaveBuild], int_size: int
+) -> None:
+    """Counting ranges gives what marking every interval each span touches gives, overall and
+    per silo (slave 1 is in a known silo, the others count under `other`)."""
+    window = Window(starttime=1000.0, endtime=2000.0, int_size=int_size)
+    report = slaves_report(iter(rows), window, last_int_size=100)
+    expected: dict[str, list[int]] = {}
+    sizes: Counter[str] = Counter()
+    for slave_id, group in itertools.groupby(rows, key=lambda row: row.slave_id):
+        marked: set[int] = set()
+        for span in busy_spans(list(group), window):
+            if span.end > span.start:
+                last = window.index(span.end - 1 if span.end > span.start + 1 else span.end)
+                marked.update(range(window.index(span.start), last + 1))
+        silo = "tst-linux64-spot" if slave_id == 1 else "other"
+        sizes[silo] += 1
+        counts = expected.setdefault(silo, [0] * window.int_no)
+        for index in marked:
+            counts[index] += 1
+    overall = [sum(column) for column in zip(*expected.values(), strict=True)]
+    assert report["busy_slaves"] == (overall or [0] * window.int_no)
+    assert report["silos"] == {
+        silo: [percent(count, sizes[silo]) for count in counts]
+        for silo, counts in sorted(expected.items())
+    }

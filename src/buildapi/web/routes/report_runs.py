@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from buildapi.db.queries.live import BranchFilter
 from buildapi.db.queries.report_pushes import push_rows
 from buildapi.errors import BadInput
+from buildapi.reports.catalog import REPORT_BRANCH
 from buildapi.reports.pushes import pushes_report
 from buildapi.reports.requests import branch_namer
 from buildapi.reports.runs import build_run, end_to_end, try_chooser
 from buildapi.reports.window import Window
 from buildapi.web.caching import cached
+from buildapi.web.charts import chart, interval_labels
 from buildapi.web.deps import AppState, State
-from buildapi.web.negotiation import TableFormat
+from buildapi.web.negotiation import OutputFormat, TableFormat
 from buildapi.web.params import checked_revision, known_branch
 from buildapi.web.responses import csv_response
-from buildapi.web.routes.report_status import chart
 from buildapi.web.routes.reports import ReportWindow, render_report
+from buildapi.web.urls import link
 
 router = APIRouter()
 
-DEFAULT_BRANCH = "mozilla-central"
 BranchPath = Annotated[str, Path(description="a branch of the branches config")]
 BranchesQuery = Annotated[
     str | None, Query(description="comma-separated branches of the branches config; empty: all")
@@ -74,14 +75,6 @@ REQUEST_COLUMNS = (
 )
 
 
-def _labels(window: Window, state: AppState) -> list[str]:
-    zone = state.settings.zone
-    return [
-        datetime.datetime.fromtimestamp(start, zone).strftime("%m/%d %H:%M")
-        for start in window.interval_starts()
-    ]
-
-
 def _branch_menu(state: AppState) -> list[str]:
     return list(state.layout.branches)
 
@@ -114,11 +107,28 @@ def pushes(
         rows = [["Totals", data["total"], *data["intervals"]]]
         rows += [[name, e["total"], *e["intervals"]] for name, e in data["branch"].items()]
         return csv_response(header, rows)
-    labels = _labels(window, state)
-    series = [{"label": "Totals", "data": data["intervals"]}]
-    series += [{"label": n, "data": e["intervals"]} for n, e in data["branch"].items()]
+    labels = interval_labels(state.settings.zone, window.interval_starts())
+    per_branch = [{"label": n, "data": e["intervals"]} for n, e in data["branch"].items()]
+    totals = [{"label": "Totals", "data": data["intervals"]}]
     charts = [
-        chart("chart-intervals", "Pushes per interval", "pushes", labels, series),
+        chart("chart-intervals", "Pushes per interval", "pushes", labels, totals + per_branch),
+        chart(
+            "chart-branches",
+            "Pushes per interval, stacked by branch",
+            "pushes",
+            labels,
+            per_branch,
+            kind="bar",
+            stacked=True,
+        ),
+        chart(
+            "chart-share",
+            "Number of pushes by branch",
+            "pushes",
+            list(data["branch"]),
+            [{"label": "Pushes", "data": [e["total"] for e in data["branch"].values()]}],
+            kind="pie",
+        ),
         chart(
             "chart-hourly",
             "Average number of pushes by hour of the day",
@@ -145,7 +155,7 @@ def pushes(
 def endtoend_default(
     request: Request, fmt: TableFormat, state: State, window: ReportWindow
 ) -> Response:
-    return _endtoend(request, fmt, state, DEFAULT_BRANCH, window)
+    return _endtoend(request, fmt, state, REPORT_BRANCH, window)
 
 
 @router.get("/reports/endtoend/{branch}", summary="End-to-end times of a branch's build runs")
@@ -198,6 +208,34 @@ def _endtoend(request: Request, fmt: str, state: AppState, branch: str, window: 
         current=branch,
         charts=charts,
     )
+
+
+@router.get("/reports/revision", summary="Find a build run: the form, or a redirect to the run")
+def revision_jump(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: Annotated[str | None, Query(description="a branch of the branches config")] = None,
+    revision: Annotated[str | None, Query(description="12 to 40 hexadecimal characters")] = None,
+) -> Response:
+    """Without arguments the jump box (HTML only); with both, a 302 to the run's page, so the
+    box works without JavaScript."""
+    if branch is None and revision is None and fmt == "html":
+        return render_report(
+            request,
+            fmt,
+            None,
+            "reports/revision_jump.html",
+            "Build run",
+            branches=_branch_menu(state),
+            current=REPORT_BRANCH,
+        )
+    if not branch or not revision:
+        raise BadInput("branch and revision are both required: /reports/revision/{branch}/{rev}")
+    known_branch(state, branch)
+    target = f"/reports/revision/{quote(branch, safe='')}/{checked_revision(revision.strip())}"
+    query = urlencode({"format": fmt}) if "format" in request.query_params else ""
+    return RedirectResponse(link(request, target) + (f"?{query}" if query else ""), 302)
 
 
 @router.get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -16,6 +15,7 @@ from buildapi.reports.catalog import REPORTS
 from buildapi.reports.waittimes import POOL_NAMES, BlockParams, block_rows, pool_wait_times
 from buildapi.reports.window import DEFAULT_INTERVALS, Window, make_window, parse_time
 from buildapi.web.caching import cached
+from buildapi.web.charts import chart, interval_labels
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat, TableFormat
 from buildapi.web.responses import csv_response, render
@@ -106,7 +106,10 @@ def _waittimes(
         data = pool_wait_times(connection, state.layout, pool, window, blocks)
     if fmt == "csv":
         return csv_response(*_waittimes_table(data, window))
-    context = {"tables": _html_tables(data), "chart": _chart_data(data, window, blocks, state)}
+    context = {
+        "tables": _html_tables(data),
+        "charts": _waittimes_charts(data, window, blocks, state),
+    }
     title = f"Wait times: {data['pool']}"
     return render_report(
         request,
@@ -160,28 +163,45 @@ def _waittimes_table(data: dict[str, Any], window: Window) -> tuple[list[str], l
     return header, rows
 
 
-def _chart_data(
+def _waittimes_charts(
     data: dict[str, Any], window: Window, blocks: BlockParams, state: AppState
-) -> dict[str, Any]:
-    """What the charts draw: interval labels, block labels, and counts per block and interval."""
-    zone = state.settings.zone
-    labels = [
-        datetime.datetime.fromtimestamp(start, zone).strftime("%m/%d %H:%M")
-        for start in window.interval_starts()
-    ]
+) -> list[dict[str, Any]]:
+    """Jobs per interval stacked by wait block: counts and shares overall, counts per platform.
+    Short waits come first, so the ramp palette paints them green and long ones red."""
+    labels = interval_labels(state.settings.zone, window.interval_starts())
 
     def series(wt: dict[str, Any]) -> list[dict[str, Any]]:
         ordered = sorted(wt.items(), key=lambda item: int(item[0]))
         return [
-            {"label": blocks.label(int(key)), "counts": entry["intervals"]}
+            {"label": f"{blocks.label(int(key))} min", "data": entry["intervals"]}
             for key, entry in ordered
         ]
 
-    return {
-        "labels": labels,
-        "overall": series(data["wt"]),
-        "platforms": {name: series(entry["wt"]) for name, entry in data["platforms"].items()},
-    }
+    def waits(canvas: str, title: str, unit: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        return chart(canvas, title, unit, labels, lines, stacked=True, palette="ramp")
+
+    overall = series(data["wt"])
+    totals = [sum(column) for column in zip(*(line["data"] for line in overall), strict=True)]
+    shares = [
+        {
+            "label": line["label"],
+            "data": [
+                round(100 * n / total, 2) if total else 0
+                for n, total in zip(line["data"], totals, strict=True)
+            ],
+        }
+        for line in overall
+    ]
+    return [
+        waits("chart-counts", "Jobs per interval, by wait time", "jobs", overall),
+        waits("chart-shares", "Share of each interval's jobs, by wait time", "% of jobs", shares),
+        *(
+            waits(
+                f"chart-platform-{index}", f"{name}: jobs per interval", "jobs", series(entry["wt"])
+            )
+            for index, (name, entry) in enumerate(data["platforms"].items())
+        ),
+    ]
 
 
 def _html_tables(data: dict[str, Any]) -> list[tuple[str, int, list]]:
