@@ -43,6 +43,10 @@ def result_counts(counts: Mapping[int | None, int]) -> dict[str, int]:
     return out
 
 
+# The result-count keys of every slave and builder summary, in their order.
+RESULT_KEYS = tuple(result_counts({}))
+
+
 class Span(NamedTuple):
     """A build and the part of the window its slave spent on it."""
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from buildapi.db.queries.report_requests import Scope, builder_requested, request_rows
@@ -48,21 +49,36 @@ TREE_COLUMNS = (
 ListQuery = Annotated[str | None, Query(description="comma-separated values; empty: all")]
 
 
-@router.get("/reports/builders", summary="Average run time per builder of mozilla-central")
-@cached(60)
-def builders_default(
-    request: Request,
-    fmt: TableFormat,
-    state: State,
-    window: ReportWindow,
+@dataclass(frozen=True)
+class TreeParams:
+    """The tree's depth and its filters, checked."""
+
+    level: str
+    filters: dict[str, list[str]]
+
+
+def tree_params(
     detail_level: Annotated[str | None, Query(description="branch … builder")] = None,
     platform: ListQuery = None,
     build_type: ListQuery = None,
     job_type: ListQuery = None,
-) -> Response:
-    return _builders(
-        request, fmt, state, REPORT_BRANCH, window, detail_level, platform, build_type, job_type
+) -> TreeParams:
+    chosen = {"platform": platform, "build_type": build_type, "job_type": job_type}
+    return TreeParams(
+        checked_detail_level(detail_level),
+        {name: checked_filter(name, value) for name, value in chosen.items()},
     )
+
+
+Tree = Annotated[TreeParams, Depends(tree_params)]
+
+
+@router.get("/reports/builders", summary="Average run time per builder of mozilla-central")
+@cached(60)
+def builders_default(
+    request: Request, fmt: TableFormat, state: State, window: ReportWindow, tree: Tree
+) -> Response:
+    return _builders(request, fmt, state, REPORT_BRANCH, window, tree)
 
 
 @router.get("/reports/builders/{branch}", summary="Average run time per builder of a branch")
@@ -73,38 +89,20 @@ def builders_of_branch(
     state: State,
     branch: Annotated[str, Path(description="a branch of the branches config")],
     window: ReportWindow,
-    detail_level: Annotated[str | None, Query(description="branch … builder")] = None,
-    platform: ListQuery = None,
-    build_type: ListQuery = None,
-    job_type: ListQuery = None,
+    tree: Tree,
 ) -> Response:
-    return _builders(
-        request, fmt, state, branch, window, detail_level, platform, build_type, job_type
-    )
+    return _builders(request, fmt, state, branch, window, tree)
 
 
 def _builders(
-    request: Request,
-    fmt: str,
-    state: AppState,
-    branch: str,
-    window: Window,
-    detail_level: str | None,
-    platform: str | None,
-    build_type: str | None,
-    job_type: str | None,
+    request: Request, fmt: str, state: AppState, branch: str, window: Window, tree: TreeParams
 ) -> Response:
     chosen = known_branch(state, branch)
-    level = checked_detail_level(detail_level)
-    filters = {
-        "platform": checked_filter("platform", platform),
-        "build_type": checked_filter("build_type", build_type),
-        "job_type": checked_filter("job_type", job_type),
-    }
+    level = tree.level
     scope = Scope(chosen, window.starttime, window.endtime)
     with state.databases.schedulerdb.connect() as connection:
         requests = fold(request_rows(connection, scope), branch_namer(state.layout))
-        data = builder_tree(requests, branch, window, detail_level=level, filters=filters)
+        data = builder_tree(requests, branch, window, detail_level=level, filters=tree.filters)
     if fmt == "csv":
         return csv_response(
             TREE_COLUMNS, ([node[key] for key in TREE_COLUMNS] for node in data["builders"])

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from buildapi.db.queries import report_status as queries
 from buildapi.errors import BadInput, NotFound
 from buildapi.reports.idlejobs import idle_jobs
-from buildapi.reports.slaves import slave_details, slaves_report
+from buildapi.reports.slaves import RESULT_KEYS, slave_details, slaves_report
 from buildapi.reports.status_builders import status_builder, status_builders
 from buildapi.reports.testruns import (
     BUILD_TYPES,
@@ -61,14 +61,7 @@ SLAVE_COLUMNS = (
     "busy_last_int_size",
     "avg_build_duration",
     "total",
-    "results_success",
-    "results_warnings",
-    "results_failure_all",
-    "results_failure",
-    "results_skipped",
-    "results_exception",
-    "results_retry",
-    "results_no_result",
+    *RESULT_KEYS,
     "status_at_endtime",
 )
 
@@ -183,14 +176,7 @@ BUILDER_COLUMNS = (
     "total",
     "avg_build_duration",
     "slaves",
-    "results_success",
-    "results_warnings",
-    "results_failure_all",
-    "results_failure",
-    "results_skipped",
-    "results_exception",
-    "results_retry",
-    "results_no_result",
+    *RESULT_KEYS,
 )
 
 
@@ -226,13 +212,7 @@ def builder_details(
         rows = queries.slave_builds(connection, window.starttime, window.endtime, builder_name=name)
         data = status_builder(name, rows, window)
     if fmt == "csv":
-        columns = (
-            "slave_id",
-            *SLAVE_COLUMNS[1:3],
-            "total",
-            "avg_build_duration",
-            *SLAVE_COLUMNS[7:15],
-        )
+        columns = ("slave_id", "name", "silo", "total", "avg_build_duration", *RESULT_KEYS)
         return csv_response(columns, ([item[key] for key in columns] for item in data["slaves"]))
     title = f"Status builder: {name}"
     return render_report(request, fmt, data, "reports/status_builder.html", title, window=window)
