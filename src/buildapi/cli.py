@@ -23,9 +23,6 @@ DEMO_HISTORY_DAYS = 2.0
 DEMO_JOBS_PER_DAY = 3000
 DEMO_USER = "demo@example.com"
 
-# Commands whose machinery arrives in later releases; they still parse the common options.
-PLANNED: dict[str, str] = {}
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
@@ -169,11 +166,6 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--mpb", type=int, help="minutes per block (default 15)")
     mail.add_argument("--maxb", type=int, help="largest block in minutes, 0 = no cap (default 120)")
     mail.set_defaults(handler=run_mail_waittimes)
-
-    for name, what in PLANNED.items():
-        planned = commands.add_parser(name, parents=[common], help=f"{what} (not available yet)")
-        planned.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        planned.set_defaults(handler=_not_available(name, what))
     return parser
 
 
@@ -239,14 +231,6 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
     return value
-
-
-def _not_available(name: str, what: str) -> Handler:
-    def handler(_args: argparse.Namespace, _settings: Settings) -> int:
-        print(f"buildapi {name}: {what} is not available yet", file=sys.stderr)
-        return 1
-
-    return handler
 
 
 def run_mail_waittimes(args: argparse.Namespace, settings: Settings) -> int:
