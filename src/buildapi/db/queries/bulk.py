@@ -131,24 +131,27 @@ class _Statement:
         dialect = connection.dialect
         compiled = insert(table).compile(dialect=dialect)
         self.sql = str(compiled)
-        # Positional drivers (SQLite, PyMySQL) take tuples in the statement's order; others dicts.
-        self.values: Callable[[Mapping[str, Any]], tuple] | None = None
-        if compiled.positional:
-            names = list(compiled.positiontup or [])
-            pick = operator.itemgetter(*names)
-            self.values = pick if len(names) > 1 else lambda row: (pick(row),)
         processors = {
             column.name: column.type.dialect_impl(dialect).bind_processor(dialect)
             for column in table.columns
         }
         self.processors = {name: process for name, process in processors.items() if process}
+        # Positional drivers (SQLite, PyMySQL) take tuples in the statement's order; others dicts.
+        self.values: Callable[[Mapping[str, Any]], tuple] | None = None
+        if compiled.positional:
+            names = list(compiled.positiontup or [])
+            pick = operator.itemgetter(*names)
+            picked = pick if len(names) > 1 else lambda row: (pick(row),)
+            positions = [
+                (i, self.processors[n]) for i, n in enumerate(names) if n in self.processors
+            ]
+            self.values = _processing(picked, positions) if positions else picked
 
     def parameters(self, rows: list[Mapping[str, Any]]) -> list[Any]:
-        if self.processors:
-            rows = [self._processed(row) for row in rows]
-        if self.values is None:  # named parameters take the dicts
-            return rows
-        return list(map(self.values, rows))
+        if self.values is not None:
+            return list(map(self.values, rows))
+        # Named parameters take the dicts.
+        return [self._processed(row) for row in rows] if self.processors else rows
 
     def _processed(self, row: Mapping[str, Any]) -> dict[str, Any]:
         values = dict(row)
@@ -157,6 +160,23 @@ class _Statement:
             if value is not None:
                 values[name] = process(value)
         return values
+
+
+def _processing(
+    picked: Callable[[Mapping[str, Any]], tuple], positions: list[tuple[int, Callable]]
+) -> Callable[[Mapping[str, Any]], tuple]:
+    """Pick a row's values, then run the bind processors on them by position: no copy of
+    the row's dict."""
+
+    def values(row: Mapping[str, Any]) -> tuple:
+        found = list(picked(row))
+        for index, process in positions:
+            value = found[index]
+            if value is not None:
+                found[index] = process(value)
+        return tuple(found)
+
+    return values
 
 
 def sync_sequences(connection: Connection, metadata: MetaData) -> None:
