@@ -1,5 +1,6 @@
 """The farm: one step at a time, pushes arrive, schedulers order builds, masters claim pending
-requests for idle slaves, run them, and finish them into both databases."""
+requests for idle slaves, run them, and finish them into both databases (with their steps in
+statusdb); a slave freed with nothing waiting for its pool may run an idle job."""
 
 from __future__ import annotations
 
@@ -27,12 +28,15 @@ from buildapi.db.queries.status_builds import (
     last_buildnumber,
 )
 from buildapi.errors import Conflict, NotFound
+from buildapi.farm.idle import REASON as IDLE_REASON
+from buildapi.farm.idle import IdleBuilder, IdleJobs
 from buildapi.farm.jobs import CANCELLED, RETRY, is_good, plan_job
 from buildapi.farm.properties import BuildFacts, finish_properties, start_properties
 from buildapi.farm.pushes import make_push
 from buildapi.farm.routing import Routing
 from buildapi.farm.schedulers import Schedulers, Trigger
 from buildapi.farm.slaves import SlavePools
+from buildapi.farm.steps import plan_steps, steps_rng
 from buildapi.layout import FarmLayout, Master
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,8 @@ HEARTBEAT_FARM_SECONDS = 300.0
 
 @dataclass
 class RunningBuild:
+    """A build in progress; an idle job's has no requests, builds rows or sourcestamp."""
+
     master: Master
     buildername: str
     number: int
@@ -54,12 +60,16 @@ class RunningBuild:
     finish_at: float
     result: int
     facts: BuildFacts
-    sourcestampid: int
+    sourcestampid: int | None
     buildsetids: list[int] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.master.name, self.buildername, self.number)
+
+    @property
+    def idle(self) -> bool:
+        return self.facts.builder.kind == "idle"
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,11 @@ class Farm:
         speed: float,
         zone: ZoneInfo,
         push_rates: Mapping[str, float],
+        idle_jobs: bool = False,
     ) -> None:
+        """`idle_jobs`: whether freed slaves run idle jobs (statusdb builds no request asked
+        for). Off unless asked, so a farm built by hand has only requested builds; the
+        farm's entry point (`build_farm`, which `buildapi farm` and the demo use) turns it on."""
         self.layout = layout
         self.databases = databases
         self.clock = clock
@@ -94,8 +108,12 @@ class Farm:
         self.slaves = SlavePools(layout.slaves)
         self.schedulers = Schedulers(layout, self.rng, zone, speed)
         self.status = StatusWriter()
+        self.step_rng = steps_rng(seed)
+        self.idle = IdleJobs(layout, self.routing, seed, enabled=idle_jobs)
         self.lock = threading.RLock()
-        self.running: dict[tuple[str, str, int], RunningBuild] = {}
+        self.running: dict[tuple[str, str, int], RunningBuild] = {}  # builds of requests
+        self.idling: dict[tuple[str, str, int], RunningBuild] = {}  # idle jobs
+        self._freed: list[str] = []  # slaves freed since the last idle-job check
         self.clobbers: list[Clobber] = []
         self._numbers: dict[tuple[str, str], int] = {}
         self._next_push: dict[str, float] = {}
@@ -131,6 +149,7 @@ class Farm:
                     self._finish_due(scheduler, status, now)
                     self._heartbeat(scheduler, now)
                     self._claim(scheduler, status, now)
+                    self._run_idle(status, now)
             except Exception:
                 self._forget_running()
                 raise
@@ -157,9 +176,10 @@ class Farm:
     # -- the masters' web interface calls these ---------------------------------------------
 
     def stop_build(self, master_name: str, buildername: str, number: int) -> RunningBuild:
-        """Stop a running build now; it finishes as CANCELLED."""
+        """Stop a running build (or idle job) now; it finishes as CANCELLED."""
         with self.lock:
-            build = self.running.get((master_name, buildername, number))
+            key = (master_name, buildername, number)
+            build = self.running.get(key) or self.idling.get(key)
             if build is None:
                 if self.find_build(master_name, buildername, number) is None:
                     raise NotFound(f"no build {number} of {buildername!r} on {master_name}")
@@ -232,7 +252,12 @@ class Farm:
 
     def _finish_due(self, scheduler: Connection, status: Connection, now: float) -> None:
         due = sorted(
-            (build for build in self.running.values() if build.finish_at <= now),
+            (
+                build
+                for builds in (self.running, self.idling)
+                for build in builds.values()
+                if build.finish_at <= now
+            ),
             key=lambda build: (build.finish_at, build.key),
         )
         for build in due:
@@ -246,19 +271,38 @@ class Farm:
         result: int,
         now: float,
     ) -> None:
-        del self.running[build.key]
+        del (self.idling if build.idle else self.running)[build.key]
         self.slaves.release(build.slave)
-        queue.finish_builds(scheduler, build.build_ids, int(now))
-        if result == RETRY:
-            queue.requeue_requests(scheduler, build.brids)
-        else:
-            queue.complete_requests(scheduler, build.brids, result, int(now))
-            complete_buildsets(scheduler, build.buildsetids, int(now))
+        self._freed.append(build.slave)
+        if not build.idle:  # idle jobs have no schedulerdb rows
+            queue.finish_builds(scheduler, build.build_ids, int(now))
+            if result == RETRY:
+                queue.requeue_requests(scheduler, build.brids)
+            else:
+                queue.complete_requests(scheduler, build.brids, result, int(now))
+                complete_buildsets(scheduler, build.buildsetids, int(now))
         self.status.finish_build(
             status, build.status_id, now, result, finish_properties(build.facts, result)
         )
-        builder = self.layout.builders.get(build.buildername)
-        if builder is not None and builder.kind == "build" and is_good(result):
+        self.status.add_steps(
+            status,
+            build.status_id,
+            plan_steps(
+                self.step_rng,
+                build.buildername,
+                build.facts.builder.kind,
+                int(build.started),
+                int(now),
+                result,
+            ),
+        )
+        builder = self.layout.builders.get(build.buildername)  # None for idle jobs
+        if (
+            builder is not None
+            and builder.kind == "build"
+            and build.sourcestampid is not None
+            and is_good(result)
+        ):
             trigger = Trigger(build.buildername, build.sourcestampid, dict(build.facts.buildset))
             self.schedulers.trigger_tests(scheduler, trigger, now)
 
@@ -286,6 +330,63 @@ class Farm:
                 ]
             self._start(scheduler, status, master, group, now)
             taken.update(r.id for r in group)
+
+    def _run_idle(self, status: Connection, now: float) -> None:
+        """Slaves freed since the last step may run their pool's idle job. One still idle
+        after the claims means no request some master would claim waits for its pool."""
+        freed, self._freed = sorted(set(self._freed)), []
+        for slave in freed:
+            idle = self.idle.offer(self.slaves, slave, now)
+            if idle is not None:
+                self._start_idle(status, idle, slave, now)
+
+    def _start_idle(self, status: Connection, idle: IdleBuilder, slave: str, now: float) -> None:
+        """An idle job: a statusdb build (with an empty sourcestamp) and no request behind it."""
+        self.slaves.take_named(slave)
+        run = self.idle.plan(idle, slave, now, self.speed)
+        master = run.master
+        number = self._next_number(status, master, idle.name)
+        facts = BuildFacts(
+            buildername=idle.name,
+            builder=idle.builder,
+            master=master,
+            slave=slave,
+            number=number,
+            revision=None,
+            request_times={},
+            buildset={},
+        )
+        status_id = self.status.start_build(
+            status,
+            StatusBuildStart(
+                buildername=idle.name,
+                buildnumber=number,
+                category=idle.builder.properties.branch,
+                master_url=f"{master.http_url}/",
+                master_name=master.name,
+                slave=slave,
+                starttime=now,
+                reason=IDLE_REASON,
+                branch=None,
+                revision=None,
+                properties=start_properties(facts),
+            ),
+        )
+        build = RunningBuild(
+            master=master,
+            buildername=idle.name,
+            number=number,
+            slave=slave,
+            brids=[],
+            build_ids=[],
+            status_id=status_id,
+            started=now,
+            finish_at=run.finish,
+            result=run.result,
+            facts=facts,
+            sourcestampid=None,
+        )
+        self.idling[build.key] = build
 
     def _start(
         self,
@@ -366,9 +467,11 @@ class Farm:
 
     def _forget_running(self) -> None:
         """After a failed step the databases rolled back; rebuild memory from them."""
-        for build in self.running.values():
+        for build in (*self.running.values(), *self.idling.values()):
             self.slaves.release(build.slave)
         self.running.clear()
+        self.idling.clear()
+        self._freed.clear()
         self._numbers.clear()
         self.status.forget()
         self.start()

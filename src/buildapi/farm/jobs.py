@@ -16,6 +16,8 @@ class JobProfile:
 
 _BUILD_RESULTS = ((SUCCESS, 88.0), (WARNINGS, 1.0), (FAILURE, 5.0), (EXCEPTION, 2.0), (RETRY, 4.0))
 _TEST_RESULTS = ((SUCCESS, 81.0), (WARNINGS, 11.0), (FAILURE, 2.0), (EXCEPTION, 1.0), (RETRY, 5.0))
+# Idle jobs have no request to put back, so they never end as RETRY.
+_IDLE_RESULTS = ((SUCCESS, 96.0), (WARNINGS, 2.0), (EXCEPTION, 2.0))
 
 PROFILES = {
     "build": JobProfile((35.0, 60.0, 120.0), _BUILD_RESULTS),
@@ -24,6 +26,7 @@ PROFILES = {
     "l10n": JobProfile((10.0, 20.0, 40.0), _BUILD_RESULTS),
     "test": JobProfile((6.0, 18.0, 60.0), _TEST_RESULTS),
     "talos": JobProfile((15.0, 30.0, 70.0), _TEST_RESULTS),
+    "idle": JobProfile((2.0, 4.0, 10.0), _IDLE_RESULTS),
 }
 
 # Windows and Mac builds are slower than Linux ones.

@@ -25,6 +25,7 @@ def build_farm(
         speed=settings.farm_speed,
         zone=settings.zone,
         push_rates=settings.farm_push_rates,
+        idle_jobs=True,
     )
 
 

@@ -52,7 +52,7 @@ def start_properties(facts: BuildFacts) -> dict[str, Any]:
     workdir = builder.shortname if builder.kind in ("build", "nightly", "pgo", "l10n") else "test"
     base = "c:\\slave\\" if windows else "/builds/slave/"
     request_ids = sorted(facts.request_times)
-    return {
+    found = {
         "basedir": f"{base}{workdir}",
         "branch": builder.properties.branch,
         "buildername": facts.buildername,
@@ -74,6 +74,9 @@ def start_properties(facts: BuildFacts) -> dict[str, Any]:
         "slavename": facts.slave,
         "stage_platform": platform,
     }
+    if builder.kind == "idle":  # no scheduler asked for it: no buildset, revision or times
+        return {name: value for name, value in found.items() if value is not None}
+    return found
 
 
 def finish_properties(facts: BuildFacts, result: int) -> dict[str, Any]:
@@ -84,9 +87,10 @@ def finish_properties(facts: BuildFacts, result: int) -> dict[str, Any]:
     slug = facts.buildername.lower().replace(" ", "_").replace("+", "")
     master_label = facts.master.name.split("-", 1)[0]
     extra: dict[str, Any] = {
-        "got_revision": (facts.revision or "")[:12],
         "log_url": f"{folder}/{slug}-{master_label}-build{facts.number}.txt.gz",
     }
+    if builder.kind != "idle":  # idle jobs check nothing out
+        extra["got_revision"] = (facts.revision or "")[:12]
     if builder.kind in ("build", "nightly", "pgo") and is_good(result):
         package = f"{folder}/{_value(facts.buildset, 'buildid')}/{builder.properties.product}"
         extra["packageUrl"] = f"{package}.tar.bz2"

@@ -13,10 +13,16 @@ def wants_build(selection: TrySelection | None, name: str, builder: Builder) -> 
     return selection.wants_build(builder.properties.platform, "leak test" in name)
 
 
+def suite_of(name: str) -> str:
+    """The suite a test or talos builder runs: the last word of its name (`... test
+    mochitest-1`, `... talos tp5o`), as try syntax and the build steps name it."""
+    return name.rsplit(" ", 1)[-1]
+
+
 def wants_test(selection: TrySelection | None, name: str, builder: Builder) -> bool:
     if selection is None:
         return True
-    suite = name.rsplit(" ", 1)[-1]
+    suite = suite_of(name)
     return selection.wants_test(builder.properties.platform, suite, builder.kind == "talos")
 
 

@@ -27,6 +27,18 @@ class SlavePools:
         self.busy.add(slave)
         return slave
 
+    def take_named(self, slave: str) -> None:
+        """Take this idle slave (an idle job runs on the slave that was just freed)."""
+        pool = self._pool_of[slave]
+        self._idle[pool].remove(slave)
+        self.busy.add(slave)
+
+    def is_idle(self, slave: str) -> bool:
+        return slave in self._pool_of and slave not in self.busy
+
+    def pool_of(self, slave: str) -> str | None:
+        return self._pool_of.get(slave)
+
     def release(self, slave: str) -> None:
         self.busy.discard(slave)
         pool = self._pool_of.get(slave)

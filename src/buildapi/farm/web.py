@@ -99,7 +99,12 @@ def _build_page(farm: Farm, master: Master, buildername: str, number: int) -> Re
 
 
 def _slave_page(farm: Farm, slave: str) -> Response:
-    running = [build for build in farm.running.values() if build.slave == slave]
+    running = [
+        build
+        for builds in (farm.running, farm.idling)
+        for build in builds.values()
+        if build.slave == slave
+    ]
     if not running and slave not in farm.slaves.known:
         raise NotFound(f"no slave {slave!r}")
     doing = (

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 # Master role -> the slave pool its requests count against in wait-time reports.
 POOLS = {"build": "buildpool", "try": "trybuildpool", "tests": "testpool"}
 
-JobKind = Literal["build", "test", "talos", "nightly", "l10n", "pgo"]
+# "idle": maintenance the farm runs on slaves with nothing else to do (farm/idle.py); no
+# scheduler requests it.
+JobKind = Literal["build", "test", "talos", "nightly", "l10n", "pgo", "idle"]
 
 
 class Branch(BaseModel):

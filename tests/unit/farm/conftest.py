@@ -41,6 +41,7 @@ def make_farm(
     seed: int = 7,
     push_rates: dict[str, float] | None = None,
     start: float = START,
+    idle_jobs: bool = True,
     **overrides: str,
 ) -> Farm:
     settings = load_settings(
@@ -56,6 +57,7 @@ def make_farm(
         speed=1.0,
         zone=settings.zone,
         push_rates=BUSY if push_rates is None else push_rates,
+        idle_jobs=idle_jobs,
     )
     farm.start()
     return farm

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, func, insert, select, update
 
@@ -20,6 +20,7 @@ from buildapi.db.schema.status import (
     schedulerdb_requests,
     slaves,
     sourcestamps,
+    steps,
 )
 
 # Where Buildbot says a property came from; anything else is set by the build itself.
@@ -38,9 +39,14 @@ PROPERTY_SOURCES = {
 }
 
 
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
 def naive_utc(epoch: float) -> datetime.datetime:
-    """Whole seconds, as the status plugin wrote them (MySQL DATETIME keeps no fraction)."""
-    return datetime.datetime.fromtimestamp(int(epoch), datetime.UTC).replace(tzinfo=None)
+    """Whole seconds, as the status plugin wrote them (MySQL DATETIME keeps no fraction).
+    Added to the naive epoch: a third of the cost of an aware datetime made naive, for the
+    history's several datetimes per build."""
+    return _EPOCH + datetime.timedelta(seconds=int(epoch))
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,16 @@ class StatusBuildStart:
     revision: str | None
     properties: Mapping[str, Any]
     scheduler_links: tuple[tuple[int, int], ...] = ()  # (request id, schedulerdb build id)
+
+
+class StatusStep(NamedTuple):
+    """One step of a build as statusdb keeps it, times in whole epoch seconds."""
+
+    name: str
+    description: str | None
+    start: int
+    end: int
+    status: int
 
 
 class StatusWriter:
@@ -125,6 +141,25 @@ class StatusWriter:
             .values(endtime=naive_utc(endtime), result=result)
         )
         self.add_properties(connection, build_id, extra)
+
+    def add_steps(self, connection: Connection, build_id: int, done: Sequence[StatusStep]) -> None:
+        """A finished build's steps, in their order, in one statement."""
+        if done:
+            connection.execute(
+                insert(steps),
+                [
+                    {
+                        "name": step.name,
+                        "description": step.description,
+                        "build_id": build_id,
+                        "order": order,
+                        "starttime": naive_utc(step.start),
+                        "endtime": naive_utc(step.end),
+                        "status": step.status,
+                    }
+                    for order, step in enumerate(done)
+                ],
+            )
 
     def add_properties(
         self, connection: Connection, build_id: int, values: Mapping[str, Any]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,7 @@ from buildapi.db.queries.bulk import (
     BulkInserter,
     StatusNames,
 )
-from buildapi.db.queries.status_builds import PROPERTY_SOURCES, naive_utc
+from buildapi.db.queries.status_builds import PROPERTY_SOURCES, StatusStep, naive_utc
 from buildapi.farm.history.tuning import JSON, SCALARS, SHORT_LIVED_PROPERTIES, STATUS_TEXT
 from buildapi.farm.properties import (
     BuildFacts,
@@ -81,6 +81,12 @@ class Ids:
         self._next[table] = value + 1
         return value
 
+    def take_many(self, table: str, count: int) -> int:
+        """The first of `count` consecutive ids."""
+        value = self._next[table]
+        self._next[table] = value + count
+        return value
+
     def last(self, table: str) -> int:
         """The id taken last (or the highest that was there)."""
         return self._next[table] - 1
@@ -110,7 +116,8 @@ class Counts:
     buildsets: int = 0
     requests: int = 0
     builds: int = 0
-    status_builds: int = 0
+    status_builds: int = 0  # idle builds included
+    idle_builds: int = 0
 
 
 # -- statusdb rows ----------------------------------------------------------------------------
@@ -136,16 +143,24 @@ class StatusRows:
         """Forget short-lived property values older than two days: memory stays bounded."""
         self.older, self.recent = self.recent, {}
 
-    def start_build(self, out: BulkInserter, facts: BuildFacts, stamp: Stamp, start: int) -> dict:
-        """Write what is known at the start; return the builds row, completed at the end."""
+    def start_build(
+        self,
+        out: BulkInserter,
+        facts: BuildFacts,
+        stamp: Stamp | None,
+        start: int,
+        reason: str = "scheduler",
+    ) -> dict:
+        """Write what is known at the start; return the builds row, completed at the end.
+        Builds no scheduler asked for (idle jobs) have no `stamp`: an empty sourcestamp."""
         master_id = self._master(out, facts.master)
         source_id = self.ids.take("sourcestamps")
         out.add(
             "sourcestamps",
             {
                 "id": source_id,
-                "branch": clip(stamp.branch),
-                "revision": clip(stamp.revision),
+                "branch": clip(stamp.branch) if stamp else None,
+                "revision": clip(stamp.revision) if stamp else None,
                 "patch_id": None,
             },
         )
@@ -158,12 +173,37 @@ class StatusRows:
             "starttime": naive_utc(start),
             "endtime": None,
             "result": None,
-            "reason": "scheduler",
+            "reason": reason,
             "source_id": source_id,
             "lost": False,
         }
         self.add_properties(out, row["id"], start_properties(facts))
         return row
+
+    def add_steps(self, out: BulkInserter, build_id: int, done: Sequence[StatusStep]) -> None:
+        """A finished build's steps; a step starts when the one before it ends, so each
+        boundary's datetime is made once."""
+        if not done:
+            return
+        at = naive_utc(done[0].start)
+        first = self.ids.take_many("steps", len(done))
+        rows = []
+        for order, step in enumerate(done):
+            until = naive_utc(step.end) if step.end != step.start else at
+            rows.append(
+                {
+                    "id": first + order,
+                    "name": step.name,
+                    "description": step.description,
+                    "build_id": build_id,
+                    "order": order,
+                    "starttime": at,
+                    "endtime": until,
+                    "status": step.status,
+                }
+            )
+            at = until
+        out.extend("steps", rows)
 
     def add_properties(self, out: BulkInserter, build_id: int, values: Mapping[str, Any]) -> None:
         out.extend(

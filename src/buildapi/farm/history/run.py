@@ -46,7 +46,8 @@ class HistoryStats:
     buildsets: int
     requests: int
     builds: int  # schedulerdb builds rows (one per request a build ran)
-    status_builds: int
+    status_builds: int  # idle builds included
+    idle_builds: int  # statusdb builds of idle jobs, which no request asked for
     rows: int  # rows inserted into both databases
     seconds: float
 
@@ -99,6 +100,7 @@ def write_history(
         requests=counts.requests,
         builds=counts.builds,
         status_builds=counts.status_builds,
+        idle_builds=counts.idle_builds,
         rows=written,
         seconds=time.perf_counter() - began,
     )

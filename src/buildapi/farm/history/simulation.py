@@ -22,6 +22,8 @@ from buildapi.farm.history.records import (
     StatusRows,
 )
 from buildapi.farm.history.tuning import FINISH, MAX_BOOST, PERIODIC_RUN, PUSH
+from buildapi.farm.idle import REASON as IDLE_REASON
+from buildapi.farm.idle import IdleJobs
 from buildapi.farm.jobs import RETRY, is_good, plan_job
 from buildapi.farm.properties import (
     BuildFacts,
@@ -33,6 +35,7 @@ from buildapi.farm.routing import Routing
 from buildapi.farm.schedulers import PERIODIC
 from buildapi.farm.selection import Selector, tests_scheduler
 from buildapi.farm.slaves import SlavePools
+from buildapi.farm.steps import plan_steps, steps_rng
 from buildapi.farm.trychooser import TrySelection
 from buildapi.layout import FarmLayout, Master
 
@@ -42,8 +45,9 @@ from buildapi.layout import FarmLayout, Master
 class History:
     """Candidate pushes and periodic schedulers order build requests into one queue per slave
     pool; an idle slave takes the oldest request (with the same builder's other waiting
-    requests, except on try); a finished build completes, retries or requests its tests.
-    Events run in time order, so waits are real when a pool is busy."""
+    requests, except on try); a finished build completes, retries or requests its tests, and
+    its freed slave may run an idle job when nothing waits for its pool. Events run in time
+    order, so waits are real when a pool is busy."""
 
     def __init__(
         self,
@@ -68,6 +72,8 @@ class History:
         self.ids, self.status, self.numbers, self.latest = ids, status, numbers, latest
         self.routing = Routing(layout)
         self.slaves = SlavePools(layout.slaves)
+        self.idle = IdleJobs(layout, self.routing, seed)
+        self.step_rng = steps_rng(seed)
         self.good = good_build_share()
         self.incarnations = {
             master.name: f"pid{self.rng.randint(1000, 65000)}-boot{int(start)}"
@@ -328,11 +334,39 @@ class History:
         self.outstanding += attempt.expected - sum(request.expected for request in group)
         for request in group:
             request.expected = 0.0
-        self.running[status_row["id"]] = attempt
-        self.counts.builds += len(group)
+        self._run(attempt)
+
+    def _offer_idle(self, slave: str, now: int) -> None:
+        """A slave just freed, with nothing waiting for its pool, may run the pool's idle
+        job: a build of statusdb alone, no request behind it."""
+        idle = self.idle.offer(self.slaves, slave, now)
+        if idle is None:
+            return
+        self.slaves.take_named(slave)
+        run = self.idle.plan(idle, slave, now)
+        master = run.master
+        facts = BuildFacts(
+            buildername=idle.name,
+            builder=idle.builder,
+            master=master,
+            slave=slave,
+            number=self._next_number(master, idle.name),
+            revision=None,
+            request_times={},
+            buildset={},
+        )
+        status_row = self.status.start_build(self.sinks.status, facts, None, now, IDLE_REASON)
+        self.counts.idle_builds += 1
+        finish = int(run.finish)
+        self._run(Attempt(master, slave, [], now, finish, run.result, facts, [], status_row, 0.0))
+
+    def _run(self, attempt: Attempt) -> None:
+        """Count a started build and plan its finish, unless that comes after `end`."""
+        self.running[attempt.status_row["id"]] = attempt
+        self.counts.builds += len(attempt.requests)
         self.counts.status_builds += 1
-        if finish < self.end:
-            self._at(finish, FINISH, attempt)
+        if attempt.finish < self.end:
+            self._at(attempt.finish, FINISH, attempt)
 
     def _build_row(self, request: Request, number: int, status_id: int, now: int) -> dict[str, Any]:
         """A schedulerdb builds row (written when it finishes) and its statusdb link."""
@@ -372,13 +406,29 @@ class History:
         self.outstanding -= attempt.expected
         self.slaves.release(attempt.slave)
         self._write_builds(attempt, now)
-        extra = finish_properties(attempt.facts, attempt.result)
-        self.status.add_properties(self.sinks.status, attempt.status_row["id"], extra)
+        build_id, facts = attempt.status_row["id"], attempt.facts
+        self.status.add_properties(
+            self.sinks.status, build_id, finish_properties(facts, attempt.result)
+        )
+        self.status.add_steps(
+            self.sinks.status,
+            build_id,
+            plan_steps(
+                self.step_rng,
+                facts.buildername,
+                facts.builder.kind,
+                attempt.start,
+                now,
+                attempt.result,
+            ),
+        )
         if attempt.result == RETRY:
             self._enqueue(attempt.requests, now)
         else:
             self._complete(attempt, now)
-        self._dispatch(attempt.facts.builder.slavepool, now)
+        self._dispatch(facts.builder.slavepool, now)
+        # A slave still idle after the dispatch means nothing waits for its pool.
+        self._offer_idle(attempt.slave, now)
 
     def _complete(self, attempt: Attempt, now: int) -> None:
         for request in attempt.requests:
