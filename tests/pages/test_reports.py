@@ -103,8 +103,8 @@ def test_build_run_page_and_jump_box(page, base_url: str) -> None:  # type: igno
             ("chart-runtime",),
         ),
         ("/reports/status_builders", "Status builders", ()),
-        ("/reports/testruns", "Test runs", ()),
-        ("/reports/idlejobs", "Idle jobs", ()),
+        ("/reports/testruns", "Test runs", ("chart-testruns",)),
+        ("/reports/idlejobs", "Idle jobs", ("chart-idle",)),
     ],
 )
 def test_status_report_pages(
