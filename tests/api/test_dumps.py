@@ -50,12 +50,18 @@ def test_four_hour_dump_shape(written: Path, busy_farm: Farm) -> None:
     now = int(busy_farm.clock.now())
     assert document["endtime"] == now and document["starttime"] == now - 4 * 3600
     assert document["builds"], "a busy farm finished builds in four hours"
+    idle = [build for build in document["builds"] if not build["request_ids"]]
+    assert idle, "idle jobs (builds no request asked for) are in the dump too"
     for build in document["builds"]:
         assert set(build) == BUILD_KEYS
         assert document["starttime"] <= build["endtime"] <= document["endtime"]
-        assert set(build["properties"]) >= PROPERTIES
         assert build["request_ids"] == build["properties"]["request_ids"]
-        assert build["requesttime"] == min(build["properties"]["request_times"].values())
+        if build in idle:
+            assert build["requesttime"] is None and build["reason"] == "idle slave"
+            assert set(build["properties"]) >= PROPERTIES - {"revision"}
+        else:
+            assert set(build["properties"]) >= PROPERTIES
+            assert build["requesttime"] == min(build["properties"]["request_times"].values())
         builder = document["builders"][str(build["builder_id"])]
         assert builder["name"] == build["properties"]["buildername"]
         assert document["slaves"][str(build["slave_id"])] == build["properties"]["slavename"]

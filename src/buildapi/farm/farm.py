@@ -93,11 +93,10 @@ class Farm:
         speed: float,
         zone: ZoneInfo,
         push_rates: Mapping[str, float],
-        idle_jobs: bool = False,
+        idle_jobs: bool = True,
     ) -> None:
         """`idle_jobs`: whether freed slaves run idle jobs (statusdb builds no request asked
-        for). Off unless asked, so a farm built by hand has only requested builds; the
-        farm's entry point (`build_farm`, which `buildapi farm` and the demo use) turns it on."""
+        for), as real masters did; a test that wants only requested builds turns them off."""
         self.layout = layout
         self.databases = databases
         self.clock = clock

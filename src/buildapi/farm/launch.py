@@ -25,7 +25,6 @@ def build_farm(
         speed=settings.farm_speed,
         zone=settings.zone,
         push_rates=settings.farm_push_rates,
-        idle_jobs=True,
     )
 
 

@@ -426,11 +426,20 @@ def test_idle_builders_are_a_few_of_the_biggest_test_pools(settings: Settings) -
     assert all(len(layout.slaves[pool]) <= smallest for pool in test_pools - set(found))
 
 
-def test_idle_jobs_are_on_in_the_farm_entry_point_and_off_by_hand(
+def test_idle_jobs_are_on_unless_turned_off(
     settings: Settings, databases: Databases, layout: FarmLayout
 ) -> None:
     clock = VirtualClock(END)
     launched = build_farm(settings, layout, databases, clock)
     assert set(launched.idle.builders) == set(idle.idle_builders(layout, Routing(layout)))
-    by_hand = Farm(layout, databases, clock, seed=1, speed=1.0, zone=settings.zone, push_rates={})
-    assert by_hand.idle.builders == {}
+    quiet = Farm(
+        layout,
+        databases,
+        clock,
+        seed=1,
+        speed=1.0,
+        zone=settings.zone,
+        push_rates={},
+        idle_jobs=False,
+    )
+    assert quiet.idle.builders == {}
