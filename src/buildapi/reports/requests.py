@@ -9,6 +9,7 @@ that matches nothing instead of failing the report.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -322,13 +323,7 @@ class BuildRun:
 
 
 def pending_change_dict(change: PendingChange) -> dict[str, Any]:
-    return {
-        "changeid": change.changeid,
-        "revision": change.revision,
-        "branch": change.branch,
-        "author": change.author,
-        "when_timestamp": change.when_timestamp,
-    }
+    return dataclasses.asdict(change)
 
 
 def _bucket(results: int) -> str:

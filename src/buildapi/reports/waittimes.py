@@ -151,9 +151,14 @@ def wait_times(
     }
 
 
+def blocks_in_order(wt: dict[str, dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """(block minutes, its counts), shortest wait first: the JSON keys are strings."""
+    return sorted(((int(key), entry) for key, entry in wt.items()), key=lambda item: item[0])
+
+
 def block_rows(wt: dict[str, dict[str, Any]], total: int) -> list[tuple[int, int, float | None]]:
     """(block, count, percentage of total or None) in block order, for tables and mail."""
     return [
-        (int(key), entry["total"], 100.0 * entry["total"] / total if total else None)
-        for key, entry in sorted(wt.items(), key=lambda item: int(item[0]))
+        (block, entry["total"], 100.0 * entry["total"] / total if total else None)
+        for block, entry in blocks_in_order(wt)
     ]

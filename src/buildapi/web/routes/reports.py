@@ -12,7 +12,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from buildapi.reports.catalog import REPORTS
-from buildapi.reports.waittimes import POOL_NAMES, BlockParams, block_rows, pool_wait_times
+from buildapi.reports.waittimes import (
+    POOL_NAMES,
+    BlockParams,
+    block_rows,
+    blocks_in_order,
+    pool_wait_times,
+)
 from buildapi.reports.window import DEFAULT_INTERVALS, Window, make_window, parse_time
 from buildapi.web.caching import cached
 from buildapi.web.charts import chart, interval_labels
@@ -156,9 +162,9 @@ def _waittimes_table(data: dict[str, Any], window: Window) -> tuple[list[str], l
     header = ["platform", "block", "total", *map(str, window.interval_starts())]
     scopes = [("all", data["wt"]), *((p, v["wt"]) for p, v in data["platforms"].items())]
     rows = [
-        [platform, key, entry["total"], *entry["intervals"]]
+        [platform, block, entry["total"], *entry["intervals"]]
         for platform, wt in scopes
-        for key, entry in sorted(wt.items(), key=lambda item: int(item[0]))
+        for block, entry in blocks_in_order(wt)
     ]
     return header, rows
 
@@ -171,10 +177,9 @@ def _waittimes_charts(
     labels = interval_labels(state.settings.zone, window.interval_starts())
 
     def series(wt: dict[str, Any]) -> list[dict[str, Any]]:
-        ordered = sorted(wt.items(), key=lambda item: int(item[0]))
         return [
-            {"label": f"{blocks.label(int(key))} min", "data": entry["intervals"]}
-            for key, entry in ordered
+            {"label": f"{blocks.label(block)} min", "data": entry["intervals"]}
+            for block, entry in blocks_in_order(wt)
         ]
 
     def waits(canvas: str, title: str, unit: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
