@@ -22,6 +22,14 @@ from sqlalchemy import (
 
 from buildapi.db.engines import Databases
 from buildapi.db.schema import METADATA, buildapi_metadata
+from buildapi.db.schema.scheduler import (
+    SCHEMA_VERSION,
+    buildrequests,
+    buildsets,
+    changes,
+    sourcestamps,
+    version,
+)
 from buildapi.db.setup import current_revision, init_databases, upgrade_buildapi_db
 
 WHEN = datetime.datetime(2026, 3, 8, 10, 30, 15)  # naive UTC, as statusdb stores it
@@ -64,11 +72,64 @@ def test_every_table_round_trips_a_row(engine_databases: Databases) -> None:
         for table in METADATA[name].sorted_tables:
             row = sample_row(table)
             with engine.begin() as connection:
+                connection.execute(table.delete())  # `version` starts with its one row
                 connection.execute(table.insert().values(row))
             with engine.connect() as connection:
                 stored = connection.execute(select(table)).mappings().one()
             for column, value in row.items():
                 assert stored[column] == value, f"{name}.{table.name}.{column}"
+
+
+def test_the_scheduler_database_starts_with_one_version_row(
+    engine_databases: Databases,
+) -> None:
+    init_databases(engine_databases)
+    init_databases(engine_databases)
+    with engine_databases.schedulerdb.connect() as connection:
+        rows = connection.execute(select(version.c.version)).scalars().all()
+    assert rows == [SCHEMA_VERSION] == [6]
+
+
+def test_columns_masters_leave_out_get_their_defaults_from_the_database(
+    engine_databases: Databases,
+) -> None:
+    """Masters insert without these columns and rely on server-side defaults."""
+    init_databases(engine_databases)
+    statements = [
+        "INSERT INTO changes (author, comments, is_dir, when_timestamp) VALUES ('a', 'c', 0, 1)",
+        "INSERT INTO sourcestamps (branch, revision) VALUES ('b', 'r')",
+        "INSERT INTO buildsets (sourcestampid, submitted_at) VALUES (1, 1)",
+        "INSERT INTO buildrequests (buildsetid, buildername, submitted_at) VALUES (1, 'x', 1)",
+    ]
+    with engine_databases.schedulerdb.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    with engine_databases.schedulerdb.connect() as connection:
+        change = connection.execute(select(changes)).one()
+        stamp = connection.execute(select(sourcestamps)).one()
+        buildset = connection.execute(select(buildsets)).one()
+        request = connection.execute(select(buildrequests)).one()
+    assert (change.repository, change.project) == ("", "")
+    assert (stamp.repository, stamp.project) == ("", "")
+    assert buildset.complete == 0
+    assert (request.priority, request.claimed_at, request.complete) == (0, 0, 0)
+
+
+def test_ids_are_never_reused(engine_databases: Databases) -> None:
+    """A deleted newest row's id is not given again (SQLite needs AUTOINCREMENT for that)."""
+    init_databases(engine_databases)
+    row = {"buildsetid": 1, "buildername": "x", "submitted_at": 1}
+    with engine_databases.schedulerdb.begin() as connection:
+        first = connection.execute(buildrequests.insert().values(row)).inserted_primary_key[0]
+        connection.execute(buildrequests.delete())
+        second = connection.execute(buildrequests.insert().values(row)).inserted_primary_key[0]
+    assert second > first
+
+
+def test_the_masters_claim_filter_has_its_own_index(engine_databases: Databases) -> None:
+    init_databases(engine_databases)
+    indexes = inspect(engine_databases.schedulerdb).get_indexes("buildrequests")
+    assert ["claimed_at"] in [index["column_names"] for index in indexes]
 
 
 def test_init_twice_keeps_rows(engine_databases: Databases) -> None:

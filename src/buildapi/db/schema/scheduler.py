@@ -1,17 +1,41 @@
-"""The Buildbot 0.8 scheduler database, as real masters create it.
+"""The Buildbot 0.8 scheduler database, as a Buildbot 0.8.2 master creates it (schema version 6).
 
-Names and types follow Buildbot 0.8's schema because masters own this database; times are
-integer epoch seconds. There are no declared foreign keys (Buildbot has none); the extra
-indexes serve BuildAPI's queries (pending, running, per revision, per day, wait times).
+Masters own this database, so names, types, nullability and server-side defaults are the
+master's: its statements leave columns out and rely on the database to fill them. Every id
+column autoincrements (SQLite AUTOINCREMENT: ids are never reused), as the master's schema
+upgrade makes them. Times are epoch seconds in INTEGER columns; SQLite keeps the fractions of
+the `time.time()` floats masters write. There are no declared foreign keys (Buildbot has none).
+Beyond the master's own indexes, the extra ones serve BuildAPI's queries (pending, running,
+per revision, per day, wait times).
 """
 
-from sqlalchemy import Column, Index, Integer, MetaData, SmallInteger, String, Table, Text
+from sqlalchemy import (
+    DDL,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    event,
+    text,
+)
 
 from buildapi.db.schema.types import prefix_index
+
+# The schema version a Buildbot 0.8.2 master keeps in the one row of `version`.
+SCHEMA_VERSION = 6
+ZERO = text("0")
 
 metadata = MetaData()
 
 version = Table("version", metadata, Column("version", Integer, nullable=False))
+# Masters refuse a database whose version table does not hold exactly one row.
+event.listen(
+    version, "after_create", DDL(f"INSERT INTO version (version) VALUES ({SCHEMA_VERSION})")
+)
 
 changes = Table(
     "changes",
@@ -25,8 +49,9 @@ changes = Table(
     Column("revlink", String(256)),
     Column("when_timestamp", Integer, nullable=False),
     Column("category", String(256)),
-    Column("repository", Text, nullable=False, default=""),
-    Column("project", Text, nullable=False, default=""),
+    Column("repository", Text, nullable=False, server_default=""),
+    Column("project", Text, nullable=False, server_default=""),
+    sqlite_autoincrement=True,
 )
 prefix_index("changes_branch", changes.c.branch)
 prefix_index("changes_revision", changes.c.revision, pattern=True)
@@ -65,8 +90,9 @@ schedulers = Table(
     Column("schedulerid", Integer, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False),
     Column("class_name", String(100), nullable=False),
-    Column("state", Text),
+    Column("state", String(1024), nullable=False),
     Index("schedulers_name_class", "name", "class_name", unique=True),
+    sqlite_autoincrement=True,
 )
 
 scheduler_changes = Table(
@@ -97,8 +123,9 @@ sourcestamps = Table(
     Column("branch", String(256)),
     Column("revision", String(256)),
     Column("patchid", Integer),
-    Column("repository", Text, nullable=False, default=""),
-    Column("project", Text, nullable=False, default=""),
+    Column("repository", Text, nullable=False, server_default=""),
+    Column("project", Text, nullable=False, server_default=""),
+    sqlite_autoincrement=True,
 )
 prefix_index("sourcestamps_branch", sourcestamps.c.branch)
 prefix_index("sourcestamps_revision", sourcestamps.c.revision, pattern=True)
@@ -119,6 +146,7 @@ patches = Table(
     Column("patchlevel", Integer, nullable=False),
     Column("patch_base64", Text, nullable=False),
     Column("subdir", Text),
+    sqlite_autoincrement=True,
 )
 
 buildsets = Table(
@@ -129,12 +157,13 @@ buildsets = Table(
     Column("reason", String(256)),
     Column("sourcestampid", Integer, nullable=False),
     Column("submitted_at", Integer, nullable=False),
-    Column("complete", SmallInteger, nullable=False, default=0),
+    Column("complete", SmallInteger, nullable=False, server_default=ZERO),
     Column("complete_at", Integer),
     Column("results", SmallInteger),
     Index("buildsets_complete", "complete"),
     Index("buildsets_submitted_at", "submitted_at"),
     Index("buildsets_sourcestampid", "sourcestampid"),
+    sqlite_autoincrement=True,
 )
 
 buildset_properties = Table(
@@ -153,19 +182,22 @@ buildrequests = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("buildsetid", Integer, nullable=False),
     Column("buildername", String(256), nullable=False),
-    Column("priority", Integer, nullable=False, default=0),
-    Column("claimed_at", Integer, default=0),
+    Column("priority", Integer, nullable=False, server_default=ZERO),
+    Column("claimed_at", Integer, server_default=ZERO),
     Column("claimed_by_name", String(256)),
     Column("claimed_by_incarnation", String(256)),
-    Column("complete", Integer, default=0),
+    Column("complete", Integer, server_default=ZERO),
     Column("results", SmallInteger),
     Column("submitted_at", Integer, nullable=False),
     Column("complete_at", Integer),
     Index("buildrequests_buildsetid", "buildsetid"),
     # Pending is `complete = 0 AND claimed_at = 0`; running adds `claimed_at > 0`.
     Index("buildrequests_complete_claimed_at", "complete", "claimed_at"),
+    # The master's claim looks for `claimed_at < <an hour ago>` across builders.
+    Index("buildrequests_claimed_at", "claimed_at"),
     Index("buildrequests_submitted_at", "submitted_at"),
     Index("buildrequests_complete_at", "complete_at"),
+    sqlite_autoincrement=True,
 )
 prefix_index("buildrequests_buildername", buildrequests.c.buildername)
 prefix_index("buildrequests_claimed_by_name", buildrequests.c.claimed_by_name)
@@ -182,6 +214,7 @@ builds = Table(
     Index("builds_brid", "brid"),
     Index("builds_start_time", "start_time"),
     Index("builds_finish_time", "finish_time"),
+    sqlite_autoincrement=True,
 )
 
 # Not Buildbot's: the self-serve agent's record of the job requests it carried out, written in
