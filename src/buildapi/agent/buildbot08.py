@@ -405,6 +405,7 @@ class Buildbot08Backend:
                 branch=branch.repo_path,
                 revision=revision,
                 revlink=f"{branch.repo}/rev/{revision}",
+                repository=branch.repo,
                 who=job.who,
                 comments=CHANGE_COMMENT,
             )

@@ -96,17 +96,24 @@ class MastersClient:
         branch: str,
         revision: str,
         revlink: str,
+        repository: str,
         who: str,
         comments: str,
         files: Sequence[str] = (),
     ) -> None:
-        """Send a change to the master's base change hook, as `buildbot sendchange` did."""
+        """Send a change to the master's base change hook, as `buildbot sendchange` did. The
+        author goes as both `who` (what 0.8.2 reads) and `author` (0.8.3 and later), and
+        `repository` and `project` are always strings: 0.8.2 stores them in NOT NULL columns
+        and later 0.8 releases assert that the project is a string."""
         form = {
             "branch": branch,
             "revision": revision,
             "revlink": revlink,
+            "who": who,
             "author": who,
             "comments": comments,
+            "repository": repository,
+            "project": "",
         }
         if files:
             form["files"] = json.dumps(list(files))

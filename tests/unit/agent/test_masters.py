@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -85,5 +86,32 @@ def test_a_timeout_is_an_error() -> None:
     masters, _seen = client(slow)
     with pytest.raises(MasterError, match="did not answer in time"):
         masters.send_change(
-            MASTER, branch="try", revision="a" * 40, revlink="x", who="me", comments="c"
+            MASTER,
+            branch="try",
+            revision="a" * 40,
+            revlink="x",
+            repository="https://hg.example.com/try",
+            who="me",
+            comments="c",
         )
+
+
+def test_a_change_carries_what_every_0_8_master_reads() -> None:
+    """0.8.2 reads `who` and stores repository and project in NOT NULL columns; 0.8.3 and
+    later read `author` and need a string project."""
+    masters, seen = client(lambda request: httpx.Response(200, text="[]"))
+    masters.send_change(
+        MASTER,
+        branch="mozilla-central",
+        revision="a" * 40,
+        revlink="https://hg.example.com/mozilla-central/rev/" + "a" * 40,
+        repository="https://hg.example.com/mozilla-central",
+        who="me@example.com",
+        comments="c",
+    )
+    (request,) = seen
+    form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+    assert request.url.path == "/change_hook/base"
+    assert form["who"] == form["author"] == "me@example.com"
+    assert form["repository"] == "https://hg.example.com/mozilla-central"
+    assert form["project"] == ""
