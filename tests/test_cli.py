@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +118,22 @@ def test_token_and_agent_refuse_bad_input(tmp_path: Path) -> None:
     assert bad_groups.returncode == 2 and "comma-separated" in bad_groups.stderr
     agent = run_cli("agent", "--data-dir", str(tmp_path))
     assert agent.returncode == 2 and "memory://" in agent.stderr
+
+
+@pytest.mark.parametrize("command", ["web", "agent"])
+def test_web_and_agent_refuse_a_later_buildbot_schema(tmp_path: Path, command: str) -> None:
+    """Buildbot 0.8.3 and later keep their schema version in migrate_version."""
+    assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
+    with sqlite3.connect(tmp_path / "schedulerdb.sqlite") as connection:
+        connection.execute("CREATE TABLE migrate_version (repository_id TEXT, version INTEGER)")
+    env = {"BUILDAPI_BROKER_URL": "amqp://guest:guest@127.0.0.1:1//"}
+    result = subprocess.run(
+        [sys.executable, "-m", "buildapi.cli", command, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    assert result.returncode == 1, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("buildapi: the scheduler database has a later Buildbot's schema")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from buildapi import __version__
 from buildapi.config import Settings, load_settings
+from buildapi.db.compatibility import refuse_unsupported_schema
 from buildapi.db.engines import Databases
 from buildapi.errors import BuildAPIError
 
@@ -400,6 +401,7 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     databases = Databases.from_settings(settings)
     try:
+        refuse_unsupported_schema(databases.schedulerdb)
         with agent_of(settings, databases, load_layout(settings)) as agent:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: agent.stop())
@@ -418,6 +420,7 @@ def run_web(_args: argparse.Namespace, settings: Settings) -> int:
 
     databases = Databases.from_settings(settings)
     try:
+        refuse_unsupported_schema(databases.schedulerdb)
         _serve(settings, load_layout(settings), databases, announce=False)
     finally:
         databases.dispose()
@@ -432,6 +435,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     databases = Databases.from_settings(settings)
     try:
         _initialise(databases)
+        refuse_unsupported_schema(databases.schedulerdb)
         layout = load_layout(settings)
         if _is_empty(databases):
             _write_history(settings, layout, databases, args.history_days, DEMO_JOBS_PER_DAY)

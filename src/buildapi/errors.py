@@ -46,3 +46,7 @@ class Unavailable(BuildAPIError):
 
 class ConfigError(BuildAPIError):
     """The configuration (file, environment or farm layout) is unusable."""
+
+
+class UnsupportedSchema(BuildAPIError):
+    """The scheduler database is not one BuildAPI can work on (another Buildbot's schema)."""
