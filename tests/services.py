@@ -16,6 +16,7 @@ SERVICES = {
     "amqp": "TEST_AMQP_URL",
     "redis": "TEST_REDIS_URL",
     "chromium": "TEST_CHROMIUM",
+    "buildbot08": "TEST_BUILDBOT08",
 }
 
 
