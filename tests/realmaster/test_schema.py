@@ -124,3 +124,25 @@ def test_the_master_accepts_our_version_row(tmp_path: Path) -> None:
     check(upgraded, "buildbot upgrade-master")
     assert "upgrade complete" in upgraded.stdout
     databases.dispose()
+
+
+def test_init_on_a_masters_database_adds_our_indexes(tmp_path: Path) -> None:
+    """A master's database lacks the indexes BuildAPI's reads need; `db init` adds them once and
+    keeps the master's."""
+    settings = load_settings(data_dir=tmp_path / "data")
+    master = RealMaster(tmp_path, settings.database_url("schedulerdb"))
+    master.create(database=True)
+    databases = Databases.from_settings(settings)
+    before = index_columns(databases.schedulerdb, "buildrequests")
+    assert ["complete", "claimed_at"] not in before
+    init_databases(databases)
+    after = index_columns(databases.schedulerdb, "buildrequests")
+    assert ["complete", "claimed_at"] in after
+    assert all(columns in after for columns in before)
+    init_databases(databases)
+    assert index_columns(databases.schedulerdb, "buildrequests") == after
+    databases.dispose()
+
+
+def index_columns(engine: Engine, table: str) -> list[list[str]]:
+    return sorted(index["column_names"] for index in inspect(engine).get_indexes(table))
