@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
+from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -59,7 +60,8 @@ def sourcestamps_of_revision(
 
 PendingRow = tuple[int, str | None, str | None, str, int]
 """id, sourcestamp branch, revision, buildername, submitted_at. Rows as they come: these views
-read thousands of rows and shape them straight into JSON."""
+read thousands of rows and shape them straight into JSON. Times here and below are whole
+seconds (`whole_seconds`)."""
 
 RunningRow = tuple[int, int, str | None, str | None, str, int, int, str | None, int, int]
 """build id, request id, sourcestamp branch, revision, buildername, submitted_at,
@@ -77,7 +79,7 @@ def pending_rows(
             sourcestamps.c.branch,
             sourcestamps.c.revision,
             buildrequests.c.buildername,
-            buildrequests.c.submitted_at,
+            whole_seconds(buildrequests.c.submitted_at),
         )
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
         .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
@@ -101,10 +103,10 @@ def running_rows(
             sourcestamps.c.branch,
             sourcestamps.c.revision,
             buildrequests.c.buildername,
-            buildrequests.c.submitted_at,
-            buildrequests.c.claimed_at,
+            whole_seconds(buildrequests.c.submitted_at),
+            whole_seconds(buildrequests.c.claimed_at),
             buildrequests.c.claimed_by_name,
-            builds.c.start_time,
+            whole_seconds(builds.c.start_time),
             builds.c.number,
         )
         .join(buildrequests, buildrequests.c.id == builds.c.brid)
@@ -146,14 +148,14 @@ def revision_rows(connection: Connection, branch: BranchFilter, revision: str) -
             buildrequests.c.id,
             buildrequests.c.buildsetid,
             buildrequests.c.buildername,
-            buildrequests.c.submitted_at,
-            buildrequests.c.claimed_at,
+            whole_seconds(buildrequests.c.submitted_at),
+            whole_seconds(buildrequests.c.claimed_at),
             buildrequests.c.claimed_by_name,
             buildrequests.c.results,
             sourcestamps.c.branch,
             sourcestamps.c.revision,
-            builds.c.start_time,
-            builds.c.finish_time,
+            whole_seconds(builds.c.start_time),
+            whole_seconds(builds.c.finish_time),
             builds.c.number,
         )
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Select, select
 
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
+from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -24,11 +25,11 @@ REQUEST_COLUMNS = (
     buildrequests.c.buildername,
     sourcestamps.c.branch,
     sourcestamps.c.revision,
-    buildrequests.c.submitted_at,
+    whole_seconds(buildrequests.c.submitted_at),
     buildrequests.c.complete,
-    buildrequests.c.complete_at,
+    whole_seconds(buildrequests.c.complete_at),
     buildrequests.c.priority,
-    buildrequests.c.claimed_at,
+    whole_seconds(buildrequests.c.claimed_at),
     buildsets.c.reason,
     buildrequests.c.buildsetid,
     buildrequests.c.results,
@@ -39,6 +40,8 @@ REQUEST_COLUMNS = (
 
 @dataclass(frozen=True)
 class RequestRow:
+    """A request with its sourcestamp and buildset; times in whole seconds."""
+
     id: int
     buildername: str
     branch: str | None
@@ -79,8 +82,8 @@ def _builds() -> Select:
         select(
             builds.c.id,
             builds.c.number,
-            builds.c.start_time,
-            builds.c.finish_time,
+            whole_seconds(builds.c.start_time),
+            whole_seconds(builds.c.finish_time),
             *REQUEST_COLUMNS,
         )
         .join(buildrequests, buildrequests.c.id == builds.c.brid)
