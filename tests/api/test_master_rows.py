@@ -1,6 +1,6 @@
 """Rows as a real Buildbot 0.8.2 master writes them, on every engine: float times with
 fractions, and a merged build written as one `builds` row per request with start times a
-fraction of a millisecond apart. Every view serves whole seconds."""
+fraction of a millisecond apart. Every view serves whole seconds and one entry per build."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ REQUESTS = {
     7: (T + 4.6, 0, None, 0, None, None),
     # never claimed
     8: (T + 40.6, 0, None, 0, None, None),
+    # retried: its first build, elsewhere, had the number of MASTER's build 6; now running
+    9: (T + 6.2, T + 30.9, MASTER, 0, None, None),
 }
 # build id: (brid, number, start_time, finish_time); 0.4998 and 0.5002 round apart
 BUILDS = {
@@ -65,6 +67,8 @@ BUILDS = {
     5: (1, 7, T + 20.4998, None),
     6: (2, 7, T + 20.5002, None),
     7: (3, 7, T + 20.4998, None),
+    8: (9, 6, T + 6.3, T + 7.1),
+    9: (9, 8, T + 12.4, None),
 }
 
 
@@ -180,6 +184,106 @@ def master(
 
 def the_day(settings: Settings) -> str:
     return datetime.datetime.fromtimestamp(T, settings.zone).date().isoformat()
+
+
+def running_entries(tree: dict) -> list[dict]:
+    return [item for revisions in tree.values() for items in revisions.values() for item in items]
+
+
+def test_running_is_one_entry_per_master_builder_and_number(master: Master) -> None:
+    found = running_entries(master.get("/running")["running"])
+    assert sorted(found, key=lambda item: (item["claimed_by_name"], item["id"])) == [
+        {
+            "id": 6,
+            "revision": REV,
+            "request_ids": [1, 2],
+            "submitted_at": T + 2,
+            "buildername": BUILDER,
+            "last_heartbeat": T + 31,
+            "claimed_by_name": MASTER,
+            "start_time": T + 20,
+            "number": 7,
+        },
+        {
+            "id": 9,
+            "revision": REV,
+            "request_ids": [9],
+            "submitted_at": T + 6,
+            "buildername": BUILDER,
+            "last_heartbeat": T + 31,
+            "claimed_by_name": MASTER,
+            "start_time": T + 12,
+            "number": 8,
+        },
+        {
+            "id": 7,
+            "revision": REV,
+            "request_ids": [3],
+            "submitted_at": T + 4,
+            "buildername": BUILDER,
+            "last_heartbeat": T + 30,
+            "claimed_by_name": OTHER_MASTER,
+            "start_time": T + 20,
+            "number": 7,
+        },
+    ]
+    page = master.client.get("/running").text
+    assert "3 builds running." in page and "<td>1, 2</td>" in page
+    assert page.count(f'data-sort="{T + 20}"') == 2
+
+
+def build_summary(item: dict) -> tuple:
+    if "build_id" not in item:
+        return ("pending", item["request_id"], item["submittime"])
+    requests = [r["request_id"] for r in item["requests"]]
+    return (item["claimed_by_name"], item["buildnumber"], requests, item["starttime"])
+
+
+# Newest builds row first. A row whose master is unknown stands alone: request 9's first build,
+# which MASTER did not run, and the builds of requeued requests. Then pending requests.
+JOB_LIST = [
+    (MASTER, 8, [9], T + 12),
+    (MASTER, 6, [9], T + 6),
+    (OTHER_MASTER, 7, [3], T + 20),
+    (MASTER, 7, [2, 1], T + 21),  # starttime from the newest row, as build_id
+    (None, 3, [7], T + 8),
+    (None, 3, [6], T + 8),
+    (MASTER, 6, [5, 4], T + 5),
+    ("pending", 8, T + 41),
+    ("pending", 7, T + 5),
+    ("pending", 6, T + 4),
+]
+
+
+def test_day_view_is_one_object_per_build(master: Master) -> None:
+    items = master.get(f"/self-serve/mozilla-inbound?date={the_day(master.settings)}")
+    assert [build_summary(item) for item in items] == JOB_LIST
+    finished = items[JOB_LIST.index((MASTER, 6, [5, 4], T + 5))]
+    assert (finished["endtime"], finished["status"]) == (T + 16, 0)
+    assert [r["complete_at"] for r in finished["requests"]] == [T + 16, T + 16]
+    assert [r["claimed_at"] for r in finished["requests"]] == [T + 5, T + 5]
+
+
+def test_revision_views_fold_the_same_way(master: Master) -> None:
+    items = master.get(f"/self-serve/mozilla-inbound/rev/{REV}")
+    assert [build_summary(item) for item in items] == JOB_LIST
+    user = master.get("/self-serve/mozilla-inbound/user/alice@example.com")
+    built = [item for item in items if "build_id" in item]
+    assert user["running"] == [item for item in built if item["endtime"] is None]
+    assert user["builds"] == [item for item in built if item["endtime"] is not None]
+    legacy = master.get(f"/revision/mozilla-inbound/{REV}")["all"]["mozilla-inbound"][REV]
+    assert [(item["id"], item["start_time"], item["finish_time"]) for item in legacy] == [
+        (1, T + 20, None),
+        (2, T + 21, None),
+        (3, T + 20, None),
+        (4, T + 5, T + 16),
+        (5, T + 5, T + 16),
+        (6, T + 8, T + 10),
+        (7, T + 8, T + 10),
+        (8, None, None),
+        (9, T + 6, T + 7),
+        (9, T + 12, None),
+    ], "the legacy revision view lists requests, each with its builds"
 
 
 def test_dumps_have_one_entry_per_build_in_whole_seconds(master: Master, tmp_path: Path) -> None:

@@ -68,6 +68,19 @@ RunningRow = tuple[int, int, str | None, str | None, str, int, int, str | None, 
 claimed_at (the last heartbeat), claimed_by_name, start_time, number."""
 
 
+def physical_build(
+    master: str | None, buildername: str, number: int, build_id: int
+) -> tuple[str | int, ...]:
+    """The build a `builds` row belongs to: master, builder and number (a number is unique per
+    master and builder). A master writes one row per merged request, each with its own start
+    time, so the start time is no part of it. A row whose master is not known (None: its
+    request was requeued, or ran again since) stands alone rather than join another master's
+    build of the same number."""
+    if master is None:
+        return (build_id,)
+    return (master, buildername, number)
+
+
 def pending_rows(
     connection: Connection, branch: BranchFilter | None = None
 ) -> Sequence[PendingRow]:
@@ -95,7 +108,7 @@ def running_rows(
     connection: Connection, branch: BranchFilter | None = None
 ) -> Sequence[RunningRow]:
     """One row per request of a running build, in request id order; earlier (retried)
-    attempts are left out."""
+    attempts are left out, so `claimed_by_name` is the master each row runs on."""
     query = (
         select(
             builds.c.id,
