@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from buildapi.db.engines import Databases
+from buildapi.db.queries.seconds import round_seconds
 from buildapi.db.queries.status_builds import naive_utc
 from buildapi.db.queries.status_dump import (
     FinishedBuild,
@@ -20,6 +21,8 @@ from buildapi.dumps.shapes import epoch
 
 
 def build_entry(build: FinishedBuild) -> dict[str, Any]:
+    """One build as Treeherder reads it. `requesttime` comes from the `request_times` property,
+    where a real master puts its float submission times; the property itself stays as written."""
     props = build.properties
     request_ids = props.get("request_ids") or []
     times = props.get("request_times") or {}
@@ -32,7 +35,7 @@ def build_entry(build: FinishedBuild) -> dict[str, Any]:
         "properties": props,
         "reason": build.reason,
         "request_ids": request_ids,
-        "requesttime": min(times.values()) if times else None,
+        "requesttime": round_seconds(min(times.values())) if times else None,
         "result": build.result,
         "slave_id": build.slave_id,
         "starttime": epoch(build.starttime),

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from buildapi.db.queries.live import PendingRow, RevisionRow, RunningRow
+from buildapi.db.queries.live import PendingRow, RevisionRow, RunningRow, physical_build
 from buildapi.db.queries.recent import RecentBuild
 
 UNKNOWN = "Unknown"
@@ -54,9 +54,10 @@ def pending_shape(rows: Iterable[PendingRow], branch_names: Sequence[str]) -> di
 
 
 def running_shape(rows: Iterable[RunningRow], branch_names: Sequence[str]) -> dict[str, Any]:
-    """Requests merged into one build are folded into one entry: `request_ids` ascending, `id`
-    and `revision` from the newest request, everything else from the oldest. The rows come in
-    request id order (as `running_rows` reads them), so a build's first row is its oldest."""
+    """Requests merged into one build (`physical_build`) are folded into one entry:
+    `request_ids` ascending, `id` and `revision` from the newest request, everything else from
+    the oldest. The rows come in request id order (as `running_rows` reads them), so a build's
+    first row is its oldest."""
     folded: dict[tuple, tuple[str | None, dict[str, Any]]] = {}
     for (
         build_id,
@@ -70,7 +71,7 @@ def running_shape(rows: Iterable[RunningRow], branch_names: Sequence[str]) -> di
         start_time,
         number,
     ) in rows:
-        key = (claimed_by_name, buildername, start_time, number)
+        key = physical_build(claimed_by_name, buildername, number, build_id)
         found = folded.get(key)
         if found is None:
             folded[key] = (

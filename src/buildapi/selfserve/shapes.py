@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from buildapi.db.queries.jobrequests import JobRow
+from buildapi.db.queries.live import physical_build
 from buildapi.db.queries.selfserve import BuildRow, RequestRow
 
 SUCCESS, RETRY = 0, 5
@@ -28,26 +29,27 @@ def request_object(row: RequestRow) -> dict[str, Any]:
 
 
 def build_objects(rows: Iterable[BuildRow]) -> list[dict[str, Any]]:
-    """One object per physical build, newest first: rows of merged requests share builder,
-    number and start time; `build_id` is the highest builds.id among them."""
+    """One object per physical build (`physical_build`), newest first: `build_id` is the
+    highest builds.id among the rows of its merged requests."""
     folded: dict[tuple, dict[str, Any]] = {}
     for row in rows:
-        key = (row.request.buildername, row.number, row.start_time)
+        request = row.request
+        key = physical_build(row.master, request.buildername, row.number, row.build_id)
         build = folded.get(key)
         if build is None:
             folded[key] = build = {
                 "build_id": row.build_id,
                 "buildnumber": row.number,
-                "buildername": row.request.buildername,
-                "branch": row.request.branch,
-                "revision": row.request.revision,
+                "buildername": request.buildername,
+                "branch": request.branch,
+                "revision": request.revision,
                 "starttime": row.start_time,
                 "endtime": row.finish_time,
-                "status": row.request.results if row.finish_time is not None else None,
-                "claimed_by_name": row.request.claimed_by_name,
+                "status": request.results if row.finish_time is not None else None,
+                "claimed_by_name": request.claimed_by_name,
                 "requests": [],
             }
-        build["requests"].append(request_object(row.request))
+        build["requests"].append(request_object(request))
     return list(folded.values())
 
 

@@ -33,11 +33,13 @@ def test_pending_groups_rows_that_are_not_consecutive() -> None:
 
 
 def test_running_folds_a_merged_build_into_its_newest_request() -> None:
-    merged = ("master1", "linux build", 100, 7)
+    """A master, builder and number; each merged request's row has its own start time."""
+    merged = ("master1", "linux build", 7)
     rows = [
-        (50, 1, "try", A, merged[1], 10, 20, merged[0], merged[2], merged[3]),
+        (50, 1, "try", A, merged[1], 10, 20, merged[0], 100, merged[2]),
         (51, 2, "try", B, "win build", 11, 21, "master1", 101, 8),
-        (52, 3, "try", B, merged[1], 12, 22, merged[0], merged[2], merged[3]),
+        (52, 3, "try", B, merged[1], 12, 22, merged[0], 101, merged[2]),
+        (53, 4, "try", B, merged[1], 13, 23, "master2", 100, merged[2]),
     ]
     tree = running_shape(rows, NAMES)["running"]
     assert tree == {
@@ -64,6 +66,17 @@ def test_running_folds_a_merged_build_into_its_newest_request() -> None:
                     "claimed_by_name": "master1",
                     "start_time": 101,
                     "number": 8,
+                },
+                {
+                    "id": 53,
+                    "revision": B,
+                    "request_ids": [4],
+                    "submitted_at": 13,
+                    "buildername": "linux build",
+                    "last_heartbeat": 23,
+                    "claimed_by_name": "master2",
+                    "start_time": 100,
+                    "number": 7,
                 },
             ]
         }

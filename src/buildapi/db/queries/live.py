@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
+from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -59,11 +60,25 @@ def sourcestamps_of_revision(
 
 PendingRow = tuple[int, str | None, str | None, str, int]
 """id, sourcestamp branch, revision, buildername, submitted_at. Rows as they come: these views
-read thousands of rows and shape them straight into JSON."""
+read thousands of rows and shape them straight into JSON. Times here and below are whole
+seconds (`whole_seconds`)."""
 
 RunningRow = tuple[int, int, str | None, str | None, str, int, int, str | None, int, int]
 """build id, request id, sourcestamp branch, revision, buildername, submitted_at,
 claimed_at (the last heartbeat), claimed_by_name, start_time, number."""
+
+
+def physical_build(
+    master: str | None, buildername: str, number: int, build_id: int
+) -> tuple[str | int, ...]:
+    """The build a `builds` row belongs to: master, builder and number (a number is unique per
+    master and builder). A master writes one row per merged request, each with its own start
+    time, so the start time is no part of it. A row whose master is not known (None: its
+    request was requeued, or ran again since) stands alone rather than join another master's
+    build of the same number."""
+    if master is None:
+        return (build_id,)
+    return (master, buildername, number)
 
 
 def pending_rows(
@@ -77,7 +92,7 @@ def pending_rows(
             sourcestamps.c.branch,
             sourcestamps.c.revision,
             buildrequests.c.buildername,
-            buildrequests.c.submitted_at,
+            whole_seconds(buildrequests.c.submitted_at),
         )
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
         .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
@@ -93,7 +108,7 @@ def running_rows(
     connection: Connection, branch: BranchFilter | None = None
 ) -> Sequence[RunningRow]:
     """One row per request of a running build, in request id order; earlier (retried)
-    attempts are left out."""
+    attempts are left out, so `claimed_by_name` is the master each row runs on."""
     query = (
         select(
             builds.c.id,
@@ -101,10 +116,10 @@ def running_rows(
             sourcestamps.c.branch,
             sourcestamps.c.revision,
             buildrequests.c.buildername,
-            buildrequests.c.submitted_at,
-            buildrequests.c.claimed_at,
+            whole_seconds(buildrequests.c.submitted_at),
+            whole_seconds(buildrequests.c.claimed_at),
             buildrequests.c.claimed_by_name,
-            builds.c.start_time,
+            whole_seconds(builds.c.start_time),
             builds.c.number,
         )
         .join(buildrequests, buildrequests.c.id == builds.c.brid)
@@ -146,14 +161,14 @@ def revision_rows(connection: Connection, branch: BranchFilter, revision: str) -
             buildrequests.c.id,
             buildrequests.c.buildsetid,
             buildrequests.c.buildername,
-            buildrequests.c.submitted_at,
-            buildrequests.c.claimed_at,
+            whole_seconds(buildrequests.c.submitted_at),
+            whole_seconds(buildrequests.c.claimed_at),
             buildrequests.c.claimed_by_name,
             buildrequests.c.results,
             sourcestamps.c.branch,
             sourcestamps.c.revision,
-            builds.c.start_time,
-            builds.c.finish_time,
+            whole_seconds(builds.c.start_time),
+            whole_seconds(builds.c.finish_time),
             builds.c.number,
         )
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)

@@ -1,4 +1,5 @@
-"""Pushes for the pushes report: one row per distinct (push time, sourcestamp branch), streamed.
+"""Pushes for the pushes report: one row per distinct (push time in whole seconds, sourcestamp
+branch), streamed.
 
 Only hg pushes count (a change whose revlink or comments point at hg.mozilla.org); branches of
 unit tests, talos, add-on tests and l10n are left out.
@@ -11,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import Connection, not_, or_, select
 
 from buildapi.db.queries.live import BranchFilter
+from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import changes, sourcestamp_changes, sourcestamps
 
 HG_PREFIXES = ("http://hg.mozilla.org", "https://hg.mozilla.org")
@@ -28,8 +30,9 @@ def push_rows(
         *(changes.c.revlink.startswith(prefix) for prefix in HG_PREFIXES),
         *(changes.c.comments.startswith(prefix) for prefix in HG_PREFIXES),
     )
+    pushed_at = whole_seconds(changes.c.when_timestamp)
     query = (
-        select(sourcestamps.c.branch, changes.c.when_timestamp)
+        select(sourcestamps.c.branch, pushed_at)
         .join(sourcestamp_changes, sourcestamp_changes.c.sourcestampid == sourcestamps.c.id)
         .join(changes, changes.c.changeid == sourcestamp_changes.c.changeid)
         .where(
@@ -38,7 +41,7 @@ def push_rows(
             changes.c.when_timestamp < endtime,
             *(not_(sourcestamps.c.branch.like(pattern)) for pattern in EXCLUDED_BRANCHES),
         )
-        .group_by(changes.c.when_timestamp, sourcestamps.c.branch)
+        .group_by(pushed_at, sourcestamps.c.branch)
     )
     if branches:
         query = query.where(or_(*(branch.clause(sourcestamps.c.branch) for branch in branches)))

@@ -2,7 +2,7 @@
 
 One row per (request, build, change): a request without a build or a change has NULLs there.
 Rows come ordered by request, build and change, so the reports fold them into one object per
-(request, build) in a single pass without holding the window in memory.
+(request, build) in a single pass without holding the window in memory. Times are whole seconds.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, exists, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from buildapi.db.queries.live import BranchFilter, revision_prefix, sourcestamps_of_revision
+from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -82,16 +83,16 @@ def _columns() -> tuple:
         buildrequests.c.id,
         builds.c.id,
         builds.c.number,
-        builds.c.start_time,
-        builds.c.finish_time,
+        whole_seconds(builds.c.start_time),
+        whole_seconds(builds.c.finish_time),
         buildrequests.c.buildsetid,
         buildrequests.c.buildername,
-        buildrequests.c.claimed_at,
+        whole_seconds(buildrequests.c.claimed_at),
         buildrequests.c.claimed_by_name,
         buildrequests.c.complete,
-        buildrequests.c.complete_at,
+        whole_seconds(buildrequests.c.complete_at),
         buildrequests.c.results,
-        buildrequests.c.submitted_at,
+        whole_seconds(buildrequests.c.submitted_at),
         buildsets.c.reason,
         changes.c.changeid,
         changes.c.author,
@@ -101,7 +102,7 @@ def _columns() -> tuple:
         changes.c.repository,
         changes.c.revision,
         changes.c.revlink,
-        changes.c.when_timestamp,
+        whole_seconds(changes.c.when_timestamp),
         sourcestamps.c.branch,
         sourcestamps.c.revision,
         sourcestamps.c.id,
@@ -171,7 +172,7 @@ def pending_changes(connection: Connection, scope: Scope) -> Iterator[PendingCha
             changes.c.revision,
             changes.c.branch,
             changes.c.author,
-            changes.c.when_timestamp,
+            whole_seconds(changes.c.when_timestamp),
         )
         .where(scope.branch.clause(changes.c.branch), not_(carried))
         .order_by(changes.c.when_timestamp, changes.c.changeid)

@@ -6,9 +6,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import ColumnElement, Connection, Select, case, exists, null, select
 
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
+from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -24,11 +25,11 @@ REQUEST_COLUMNS = (
     buildrequests.c.buildername,
     sourcestamps.c.branch,
     sourcestamps.c.revision,
-    buildrequests.c.submitted_at,
+    whole_seconds(buildrequests.c.submitted_at),
     buildrequests.c.complete,
-    buildrequests.c.complete_at,
+    whole_seconds(buildrequests.c.complete_at),
     buildrequests.c.priority,
-    buildrequests.c.claimed_at,
+    whole_seconds(buildrequests.c.claimed_at),
     buildsets.c.reason,
     buildrequests.c.buildsetid,
     buildrequests.c.results,
@@ -39,6 +40,8 @@ REQUEST_COLUMNS = (
 
 @dataclass(frozen=True)
 class RequestRow:
+    """A request with its sourcestamp and buildset; times in whole seconds."""
+
     id: int
     buildername: str
     branch: str | None
@@ -57,12 +60,14 @@ class RequestRow:
 
 @dataclass(frozen=True)
 class BuildRow:
-    """One `builds` row with its request (merged requests give several rows per build)."""
+    """One `builds` row with its request (merged requests give several rows per build), and
+    the master it ran on when the database still tells (`_ran_on`)."""
 
     build_id: int
     number: int
     start_time: int
     finish_time: int | None
+    master: str | None
     request: RequestRow
 
 
@@ -74,13 +79,23 @@ def _requests() -> Select:
     )
 
 
+def _ran_on() -> ColumnElement[str | None]:
+    """A builds row names no master; its request names the one that claimed it last, which ran
+    the request's newest row. An earlier row of a retried request may have run on another
+    master, and a requeued request names none: NULL for those."""
+    later = builds.alias("later")
+    retried = exists().where(later.c.brid == builds.c.brid, later.c.id > builds.c.id)
+    return case((retried, null()), else_=buildrequests.c.claimed_by_name)
+
+
 def _builds() -> Select:
     return (
         select(
             builds.c.id,
             builds.c.number,
-            builds.c.start_time,
-            builds.c.finish_time,
+            whole_seconds(builds.c.start_time),
+            whole_seconds(builds.c.finish_time),
+            _ran_on(),
             *REQUEST_COLUMNS,
         )
         .join(buildrequests, buildrequests.c.id == builds.c.brid)
@@ -92,7 +107,7 @@ def _builds() -> Select:
 
 def _build_rows(connection: Connection, query: Select) -> list[BuildRow]:
     return [
-        BuildRow(row[0], row[1], row[2], row[3], RequestRow(*row[4:]))
+        BuildRow(row[0], row[1], row[2], row[3], row[4], RequestRow(*row[5:]))
         for row in connection.execute(query).all()
     ]
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, exists, false, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from buildapi.db.queries.live import escape_like
+from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -74,7 +75,7 @@ def wait_rows(
         changes.c.changeid == sourcestamp_changes.c.changeid,
     )
     push_time = (
-        select(func.min(changes.c.when_timestamp))
+        select(whole_seconds(func.min(changes.c.when_timestamp)))
         .where(change_links)
         .correlate(buildsets)
         .scalar_subquery()
@@ -83,13 +84,18 @@ def wait_rows(
         exists().where(change_links, changes.c.comments.like(DONTBUILD)).correlate(buildsets)
     )
     first_start = (
-        select(func.min(builds.c.start_time))
+        select(whole_seconds(func.min(builds.c.start_time)))
         .where(builds.c.brid == buildrequests.c.id)
         .correlate(buildrequests)
         .scalar_subquery()
     )
     query = (
-        select(buildrequests.c.buildername, buildrequests.c.submitted_at, push_time, first_start)
+        select(
+            buildrequests.c.buildername,
+            whole_seconds(buildrequests.c.submitted_at),
+            push_time,
+            first_start,
+        )
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
         .where(
             buildsets.c.submitted_at >= starttime,

@@ -55,7 +55,7 @@ def window_dependency(intervals: int = DEFAULT_INTERVALS) -> Callable[..., Windo
             parse_time(starttime, "starttime", zone),
             parse_time(endtime, "endtime", zone, end=True),
             int_size,
-            now=time.time(),
+            now=int(time.time()),  # a defaulted end is served too: whole seconds
             max_days=state.settings.reports_max_window_days,
             intervals=intervals,
         )
