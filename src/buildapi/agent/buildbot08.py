@@ -43,7 +43,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from buildapi.agent.actions import SELFSERVE_SUFFIX, JobRequest, Outcome, RetryLater
+from buildapi.agent.actions import RetryLater
 from buildapi.agent.masters import MasterError, MastersClient, StopResult
 from buildapi.clock import Clock
 from buildapi.db.queries.actions import (
@@ -69,6 +69,7 @@ from buildapi.db.queries.buildsets import (
 from buildapi.db.queries.changes import NewChange, insert_change
 from buildapi.db.queries.live import BranchFilter
 from buildapi.layout import Branch, FarmLayout, Master
+from buildapi.selfserve.messages import SELFSERVE_SUFFIX, JobRequest, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import logging
 import threading
 from typing import Any
 
-from buildapi.agent.actions import Backend, JobRequest, MalformedRequest, Outcome, RetryLater
+from buildapi.agent.actions import Backend, RetryLater
 from buildapi.selfserve.broker import (
     FINISHED,
     REQUESTS,
@@ -18,6 +18,7 @@ from buildapi.selfserve.broker import (
     QueueConsumer,
     dead_letter,
 )
+from buildapi.selfserve.messages import JobRequest, MalformedRequest, Outcome
 
 log = logging.getLogger(__name__)
 

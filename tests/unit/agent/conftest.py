@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from buildapi.agent.actions import JobRequest
 from buildapi.agent.buildbot08 import Buildbot08Backend
 from buildapi.agent.masters import MastersClient
 from buildapi.clock import VirtualClock
@@ -25,6 +24,7 @@ from buildapi.farm.farm import Farm
 from buildapi.farm.launch import with_free_ports
 from buildapi.farm.server import FarmServer, free_ports
 from buildapi.layout import FarmLayout, load_layout
+from buildapi.selfserve.messages import JobRequest
 from tests.databases import ENGINES, scratch_database
 from tests.services import service_url
 from tests.unit.farm.conftest import START, make_farm

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from buildapi.agent.actions import Outcome
 from buildapi.agent.buildbot08 import Buildbot08Backend
 from buildapi.agent.masters import MastersClient, StopResult
 from buildapi.farm.jobs import CANCELLED
 from buildapi.farm.server import free_ports
+from buildapi.selfserve.messages import Outcome
 from tests.unit.agent.conftest import (
     BUILD,
     REVISION,

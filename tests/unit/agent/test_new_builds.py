@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from buildapi.agent.actions import Outcome, RetryLater
+from buildapi.agent.actions import RetryLater
 from buildapi.agent.buildbot08 import GENERIC_ERROR, Buildbot08Backend
 from buildapi.agent.masters import MastersClient
 from buildapi.config import Settings
 from buildapi.db.engines import make_engine
 from buildapi.farm.server import free_ports
+from buildapi.selfserve.messages import Outcome
 from tests.unit.agent.conftest import REVISION, WHO, Seeded, count, job, rows, snapshot
 
 NOW = 1_780_000_600

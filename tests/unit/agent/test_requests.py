@@ -8,10 +8,10 @@ import threading
 import pytest
 
 import buildapi.agent.buildbot08 as buildbot08
-from buildapi.agent.actions import Outcome
 from buildapi.agent.buildbot08 import Buildbot08Backend
 from buildapi.config import Settings
 from buildapi.db.engines import make_engine
+from buildapi.selfserve.messages import Outcome
 from tests.unit.agent.conftest import (
     BUILD,
     PROPERTIES,
