@@ -1,26 +1,13 @@
 """Job requests carried out on a Buildbot 0.8 farm: its scheduler database and its masters' web
 interface.
 
-At most once, by job request id. Every action ends in one transaction that first inserts the
-job's row in `selfserve_actions` (the done-marker), then makes the database effect, then stores
-the outcome on the marker. A redelivered job finds the marker and answers the stored outcome; a
-second agent racing on the same job blocks on the marker's primary key until the first commits,
-then fails with IntegrityError and answers the first one's outcome. Nothing is half done: the
-transaction commits the effect and the marker together or neither.
+At most once through the done-markers of agent/ledger.py, which this backend keeps in the
+scheduler database itself, so each database effect commits with its marker.
 
-HTTP side effects (stop a build, clobber a slave, send a change) cannot join that transaction,
-and the transaction cannot stay open across them: masters write the same database (with SQLite
-the stop itself would wait for our lock). So an action that needs one checks the marker, makes
-the HTTP call outside any transaction, then commits the marker with the outcome. A crash between
-the call and the commit makes a redelivery call again; that is harmless for a stop (the build
-has finished: the master answers 409, reported as nothing to do, or the database already shows
-it complete) and for a clobber. A change sent twice is the one duplicate that cannot be ruled out
-without a transaction spanning the master; the window is the time of one commit.
-
-Cancelling requests mixes both: pending requests are cancelled in the transaction, claimed ones
-by stopping their build. When a pass finds claimed requests it rolls back, stops their builds,
-and runs again with those results, so the marker, the cancels and the reported stops commit
-together.
+Cancelling requests mixes database effects and HTTP: pending requests are cancelled in the
+transaction, claimed ones by stopping their build. When a pass finds claimed requests it rolls
+back, stops their builds, and runs again with those results, so the marker, the cancels and the
+reported stops commit together.
 """
 
 from __future__ import annotations
@@ -35,28 +22,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import (
-    DBAPIError,
-    DisconnectionError,
-    IntegrityError,
-    OperationalError,
-)
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from buildapi.agent.actions import RetryLater
+from buildapi.agent.ledger import FAILURE, Ledger, Txn
 from buildapi.agent.masters import MasterError, MastersClient, StopResult
 from buildapi.clock import Clock
 from buildapi.db.queries.actions import (
     RequestState,
-    begin_action,
     build_state,
     cancel_if_pending,
-    end_action,
     incomplete_requests_of_revision,
     live_build_number,
     request_state,
     set_priority_if_pending,
-    stored_outcome,
 )
 from buildapi.db.queries.buildrequests import request_buildsets
 from buildapi.db.queries.buildsets import (
@@ -74,7 +54,6 @@ from buildapi.selfserve.messages import SELFSERVE_SUFFIX, JobRequest, Outcome
 log = logging.getLogger(__name__)
 
 OK = Outcome(False, "Ok")
-GENERIC_ERROR = "there was an error processing your request; see the agent's log"
 STOP_COMMENT = "Cancelled via self-serve"
 CHANGE_COMMENT = "Submitted via self-serve"
 PROPERTY_SOURCE = "self-serve"
@@ -116,10 +95,9 @@ class Buildbot08Backend:
         *,
         zone: ZoneInfo = UTC,
     ) -> None:
-        self.schedulerdb = schedulerdb
+        self.ledger = Ledger(schedulerdb, clock)
         self.layout = layout
         self.masters = masters
-        self.clock = clock
         self.zone = zone
         self._actions: dict[str, Callable[[JobRequest], Outcome]] = {
             "reprioritize": self._reprioritize,
@@ -138,50 +116,21 @@ class Buildbot08Backend:
         """Carry out `job` once; a database outage raises RetryLater, any other failure is
         logged and answered (and recorded) as a generic error."""
         try:
-            return self._stored(job.request_id) or self._actions[job.action](job)
+            return self.ledger.stored(job.request_id) or self._actions[job.action](job)
         except Exception as exc:
             if _unavailable(exc):
                 raise RetryLater(f"scheduler database unavailable: {exc}") from exc
             log.exception("job request %d (%s) failed", job.request_id, job.action)
             return self._record_failure(job)
 
-    # -- the marker and the one transaction of each action -----------------------------------
-
-    def _now(self) -> int:
-        return int(self.clock.now())
-
-    def _stored(self, job_id: int) -> Outcome | None:
-        with self.schedulerdb.connect() as connection:
-            stored = stored_outcome(connection, job_id)
-        return Outcome(stored.errors, stored.msg) if stored else None
-
-    def _commit(self, job: JobRequest, effect: Callable[[Connection], Outcome]) -> Outcome:
-        """Marker, effect and outcome in one transaction; a job already marked (by an earlier
-        delivery or a concurrent agent) answers its stored outcome instead."""
-        try:
-            with self.schedulerdb.begin() as connection:
-                begin_action(connection, job.request_id, job.action, self._now())
-                outcome = effect(connection)
-                end_action(connection, job.request_id, outcome.errors, outcome.msg)
-            return outcome
-        except IntegrityError:
-            stored = self._stored(job.request_id)
-            if stored is None:
-                raise
-            return stored
-
-    def _answer(self, job: JobRequest, outcome: Outcome) -> Outcome:
-        """Record an outcome that needs no database effect."""
-        return self._commit(job, lambda _connection: outcome)
-
     def _record_failure(self, job: JobRequest) -> Outcome:
         try:
-            return self._answer(job, Outcome(True, GENERIC_ERROR))
+            return self.ledger.record_failure(job)
         except Exception as exc:
             if _unavailable(exc):
                 raise RetryLater(f"scheduler database unavailable: {exc}") from exc
             log.exception("cannot record the failure of job request %d", job.request_id)
-            return Outcome(True, GENERIC_ERROR)
+            return FAILURE
 
     # -- requests and builds -------------------------------------------------------------------
 
@@ -197,40 +146,38 @@ class Buildbot08Backend:
     def _reprioritize(self, job: JobRequest) -> Outcome:
         brid, priority = job.args["brid"], job.args["priority"]
 
-        def effect(connection: Connection) -> Outcome:
-            if set_priority_if_pending(connection, brid, priority):
+        def effect(txn: Txn) -> Outcome:
+            if set_priority_if_pending(txn.connection, brid, priority):
                 return OK
-            state = request_state(connection, brid)
+            state = request_state(txn.connection, brid)
             if state is None:
                 return Outcome(True, "No request with that id")
             if state.complete:
                 return Outcome(False, "Request is complete, nothing to do")
             return Outcome(False, "Request is running, nothing to do")
 
-        return self._commit(job, effect)
+        return self.ledger.commit(job, effect)
 
     def _cancel_request(self, job: JobRequest) -> Outcome:
         brid = job.args["brid"]
-        return self._cancel(job, lambda _connection: [brid])
+        return self._cancel(job, lambda _txn: [brid])
 
     def _cancel_revision(self, job: JobRequest) -> Outcome:
         name, revision = job.args["branch"], job.args["revision"]
         branch = self._target(name, revision)
         if isinstance(branch, Outcome):
-            return self._answer(job, branch)
+            return self.ledger.answer(job, branch)
         matching = BranchFilter(name, branch.repo_path)
         return self._cancel(
             job,
-            lambda connection: incomplete_requests_of_revision(
-                connection, matching, revision.lower()
-            ),
+            lambda txn: incomplete_requests_of_revision(txn.connection, matching, revision.lower()),
             nothing=Outcome(False, "No incomplete requests at that revision"),
         )
 
     def _cancel(
         self,
         job: JobRequest,
-        select: Callable[[Connection], Sequence[int]],
+        select: Callable[[Txn], Sequence[int]],
         nothing: Outcome = OK,
     ) -> Outcome:
         """Cancel each selected request: pending ones in the transaction (guarded against a
@@ -239,11 +186,11 @@ class Buildbot08Backend:
         for attempt in range(1, CANCEL_PASSES + 1):
             final = attempt == CANCEL_PASSES
 
-            def effect(connection: Connection, final: bool = final) -> Outcome:
-                return self._cancel_pass(connection, select(connection), stopped, final, nothing)
+            def effect(txn: Txn, final: bool = final) -> Outcome:
+                return self._cancel_pass(txn, select(txn), stopped, final, nothing)
 
             try:
-                return self._commit(job, effect)
+                return self.ledger.commit(job, effect)
             except _NeedsStop as needed:
                 for target in needed.targets:
                     stopped[target.brid] = self._stop_request(target, job.who)
@@ -251,13 +198,13 @@ class Buildbot08Backend:
 
     def _cancel_pass(
         self,
-        connection: Connection,
+        txn: Txn,
         brids: Sequence[int],
         stopped: Mapping[int, Outcome],
         final: bool,
         nothing: Outcome,
     ) -> Outcome:
-        now = self._now()
+        connection, now = txn.connection, txn.now
         lines: list[Outcome] = []
         cancelled: list[int] = []
         to_stop: list[_StopTarget] = []
@@ -308,20 +255,20 @@ class Buildbot08Backend:
 
     def _cancel_build(self, job: JobRequest) -> Outcome:
         bid = job.args["bid"]
-        with self.schedulerdb.connect() as connection:
-            build = build_state(connection, bid)
+        with self.ledger.reading() as txn:
+            build = build_state(txn.connection, bid)
         if build is None:
-            return self._answer(job, Outcome(True, "No build with that id"))
+            return self.ledger.answer(job, Outcome(True, "No build with that id"))
         if build.finish_time is not None or build.request.complete:
-            return self._answer(job, Outcome(False, "Build is complete, nothing to do"))
+            return self.ledger.answer(job, Outcome(False, "Build is complete, nothing to do"))
         try:
             master = self._claiming_master(build.request)
             result = self._stop(master, build.request.buildername, build.number, job.who)
         except MasterError as exc:
-            return self._answer(job, Outcome(True, f"Error cancelling build {bid}: {exc}"))
+            return self.ledger.answer(job, Outcome(True, f"Error cancelling build {bid}: {exc}"))
         if result is StopResult.NOT_RUNNING:
-            return self._answer(job, Outcome(False, "Build is complete, nothing to do"))
-        return self._answer(job, OK)
+            return self.ledger.answer(job, Outcome(False, "Build is complete, nothing to do"))
+        return self.ledger.answer(job, OK)
 
     def _claiming_master(self, request: RequestState) -> Master:
         if not request.claimed_at or not request.claimed_by_name:
@@ -343,8 +290,8 @@ class Buildbot08Backend:
         return self.masters.stop_build(master, buildername, number, who, STOP_COMMENT)
 
     def _rebuild_build(self, job: JobRequest) -> Outcome:
-        def source(connection: Connection) -> RequestState | None:
-            build = build_state(connection, job.args["bid"])
+        def source(txn: Txn) -> RequestState | None:
+            build = build_state(txn.connection, job.args["bid"])
             return build.request if build else None
 
         return self._rebuild(job, source, "No build with that id")
@@ -352,30 +299,30 @@ class Buildbot08Backend:
     def _rebuild_request(self, job: JobRequest) -> Outcome:
         return self._rebuild(
             job,
-            lambda connection: request_state(connection, job.args["brid"]),
+            lambda txn: request_state(txn.connection, job.args["brid"]),
             "No request with that id",
         )
 
     def _rebuild(
         self,
         job: JobRequest,
-        source: Callable[[Connection], RequestState | None],
+        source: Callable[[Txn], RequestState | None],
         missing: str,
     ) -> Outcome:
         """`count` new buildsets of the same sourcestamp, each with a copy of every property
         (buildid and builduid too) and one pending request."""
         count, priority = job.args["count"], job.args["priority"]
         if not 1 <= count <= MAX_COUNT:
-            return self._answer(job, Outcome(True, f"count must be 1 to {MAX_COUNT}"))
+            return self.ledger.answer(job, Outcome(True, f"count must be 1 to {MAX_COUNT}"))
 
-        def effect(connection: Connection) -> Outcome:
-            request = source(connection)
+        def effect(txn: Txn) -> Outcome:
+            request = source(txn)
             if request is None:
                 return Outcome(True, missing)
-            properties = buildset_properties_of(connection, request.buildsetid)
+            properties = buildset_properties_of(txn.connection, request.buildsetid)
             buildset = NewBuildset(
                 reason=f"Self-serve: Rebuilt by {job.who}",
-                submitted_at=self._now(),
+                submitted_at=txn.now,
                 builders=[request.buildername],
                 properties=properties,
                 sourcestampid=request.sourcestampid,
@@ -383,10 +330,10 @@ class Buildbot08Backend:
                 external_idstring=request.external_idstring,
             )
             for _ in range(count):
-                insert_buildset(connection, buildset)
+                insert_buildset(txn.connection, buildset)
             return OK
 
-        return self._commit(job, effect)
+        return self.ledger.commit(job, effect)
 
     # -- new builds ------------------------------------------------------------------------------
 
@@ -396,10 +343,12 @@ class Buildbot08Backend:
         name, revision = job.args["branch"], job.args["revision"]
         branch = self._target(name, revision)
         if isinstance(branch, Outcome):
-            return self._answer(job, branch)
+            return self.ledger.answer(job, branch)
         master = self._change_master(name)
         if master is None:
-            return self._answer(job, Outcome(True, f"No enabled master takes changes for {name}"))
+            return self.ledger.answer(
+                job, Outcome(True, f"No enabled master takes changes for {name}")
+            )
         try:
             self.masters.send_change(
                 master,
@@ -410,8 +359,8 @@ class Buildbot08Backend:
                 comments=CHANGE_COMMENT,
             )
         except MasterError as exc:
-            return self._answer(job, Outcome(True, f"Error sending the change: {exc}"))
-        return self._answer(job, OK)
+            return self.ledger.answer(job, Outcome(True, f"Error sending the change: {exc}"))
+        return self.ledger.answer(job, OK)
 
     def _change_master(self, branch: str) -> Master | None:
         """The first enabled master of the branch's pool (try masters for try, build masters
@@ -435,18 +384,18 @@ class Buildbot08Backend:
         name, revision = job.args["branch"], job.args["revision"]
         branch = self._target(name, revision)
         if isinstance(branch, Outcome):
-            return self._answer(job, branch)
+            return self.ledger.answer(job, branch)
         builders = sorted(
             builder
             for builder in self.layout.builders_for_branch(name)
             if re.search(pattern, builder) and not (exclude and re.search(exclude, builder))
         )
         if not builders:
-            return self._answer(job, Outcome(False, "No builds to create"))
-        return self._commit(
+            return self.ledger.answer(job, Outcome(False, "No builds to create"))
+        return self.ledger.commit(
             job,
-            lambda connection: self._create(
-                connection, job, branch.repo_path, builders, properties={}, changeids=()
+            lambda txn: self._create(
+                txn, job, branch.repo_path, builders, properties={}, changeids=()
             ),
         )
 
@@ -457,34 +406,34 @@ class Buildbot08Backend:
         builder, files = job.args["builder_name"], job.args["files"]
         target = self._target(name, job.args["revision"])
         if isinstance(target, Outcome):
-            return self._answer(job, target)
+            return self.ledger.answer(job, target)
         if builder not in self.layout.builders:
-            return self._answer(job, Outcome(True, f"Unknown builder {builder}"))
+            return self.ledger.answer(job, Outcome(True, f"Unknown builder {builder}"))
         if not all(isinstance(file, str) for file in files):
-            return self._answer(job, Outcome(True, "files must be a list of file names"))
+            return self.ledger.answer(job, Outcome(True, "files must be a list of file names"))
         user_properties = {
             key: (value, PROPERTY_SOURCE) for key, value in job.args["properties"].items()
         }
 
-        def effect(connection: Connection) -> Outcome:
+        def effect(txn: Txn) -> Outcome:
             change = NewChange(
                 author=job.who,
                 comments="",
                 branch=name + SELFSERVE_SUFFIX,
                 revision=job.args["revision"],
-                when_timestamp=self._now(),
+                when_timestamp=txn.now,
                 files=tuple(files),
             )
-            changeid = insert_change(connection, change)
+            changeid = insert_change(txn.connection, change)
             return self._create(
-                connection, job, name, [builder], properties=user_properties, changeids=[changeid]
+                txn, job, name, [builder], properties=user_properties, changeids=[changeid]
             )
 
-        return self._commit(job, effect)
+        return self.ledger.commit(job, effect)
 
     def _create(
         self,
-        connection: Connection,
+        txn: Txn,
         job: JobRequest,
         sourcestamp_branch: str,
         builders: Sequence[str],
@@ -494,7 +443,7 @@ class Buildbot08Backend:
     ) -> Outcome:
         """A sourcestamp, a buildset with a fresh buildid and builduid (the given properties
         override them) and one pending request per builder."""
-        now = self._now()
+        connection, now = txn.connection, txn.now
         ssid = insert_sourcestamp(connection, sourcestamp_branch, job.args["revision"], changeids)
         stamp = datetime.datetime.fromtimestamp(now, self.zone).strftime("%Y%m%d%H%M%S")
         generated = {

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from buildapi.agent.actions import RetryLater
-from buildapi.agent.buildbot08 import GENERIC_ERROR, Buildbot08Backend
+from buildapi.agent.buildbot08 import Buildbot08Backend
+from buildapi.agent.ledger import GENERIC_ERROR
 from buildapi.agent.masters import MastersClient
 from buildapi.config import Settings
 from buildapi.db.engines import make_engine

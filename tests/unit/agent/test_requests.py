@@ -9,6 +9,7 @@ import pytest
 
 import buildapi.agent.buildbot08 as buildbot08
 from buildapi.agent.buildbot08 import Buildbot08Backend
+from buildapi.agent.ledger import Ledger
 from buildapi.config import Settings
 from buildapi.db.engines import make_engine
 from buildapi.selfserve.messages import Outcome
@@ -178,9 +179,9 @@ def test_a_second_agent_waits_for_the_first_and_answers_its_outcome(
         assert release.wait(30)
         return real_properties(connection, bsid)
 
-    class Watched(Buildbot08Backend):
-        def _stored(self, job_id: int) -> Outcome | None:
-            stored = super()._stored(job_id)
+    class Watched(Ledger):
+        def stored(self, job_id: int) -> Outcome | None:
+            stored = super().stored(job_id)
             checked.set()
             return stored
 
@@ -188,7 +189,8 @@ def test_a_second_agent_waits_for_the_first_and_answers_its_outcome(
     second_engine = make_engine(seeded.engine.url.render_as_string(hide_password=False), settings)
     outcomes: dict[str, Outcome] = {}
     with unreachable_masters() as masters:
-        second = Watched(second_engine, seeded.layout, masters, seeded.clock)
+        second = Buildbot08Backend(second_engine, seeded.layout, masters, seeded.clock)
+        second.ledger = Watched(second_engine, seeded.clock)
         first_agent = threading.Thread(
             target=lambda: outcomes.update(a=seeded.backend.perform(rebuild))
         )
