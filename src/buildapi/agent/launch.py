@@ -1,4 +1,5 @@
-"""Wire an agent from settings: the broker, the masters' HTTP client and the backend."""
+"""Wire an agent from settings: the broker, the masters' HTTP client, the backend and the
+ledger."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterator
 
 from buildapi.agent.buildbot08 import Buildbot08Backend
 from buildapi.agent.consumer import Agent
+from buildapi.agent.dispatcher import Dispatcher
+from buildapi.agent.ledger import Ledger
 from buildapi.agent.masters import MastersClient
 from buildapi.clock import SystemClock
 from buildapi.config import Settings
@@ -22,10 +25,9 @@ def agent_of(settings: Settings, databases: Databases, layout: FarmLayout) -> It
     with MastersClient(
         settings.agent_http_timeout_seconds, settings.clobberer_url, settings.clobberer_token
     ) as masters:
-        backend = Buildbot08Backend(
-            databases.schedulerdb, layout, masters, SystemClock(), zone=settings.zone
-        )
-        agent = Agent(Broker(settings), backend)
+        backend = Buildbot08Backend(layout, masters, zone=settings.zone)
+        ledger = Ledger(databases.schedulerdb, SystemClock())
+        agent = Agent(Broker(settings), Dispatcher(ledger, backend, layout))
         try:
             yield agent
         finally:

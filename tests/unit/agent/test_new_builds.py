@@ -9,15 +9,23 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from buildapi.agent.actions import RetryLater
-from buildapi.agent.buildbot08 import Buildbot08Backend
+from buildapi.agent.dispatcher import RetryLater
 from buildapi.agent.ledger import GENERIC_ERROR
 from buildapi.agent.masters import MastersClient
 from buildapi.config import Settings
 from buildapi.db.engines import make_engine
 from buildapi.farm.server import free_ports
 from buildapi.selfserve.messages import Outcome
-from tests.unit.agent.conftest import REVISION, WHO, Seeded, count, job, rows, snapshot
+from tests.unit.agent.conftest import (
+    REVISION,
+    WHO,
+    Seeded,
+    count,
+    dispatcher_of,
+    job,
+    rows,
+    snapshot,
+)
 
 NOW = 1_780_000_600
 BUILDER = "Linux x86-64 mozilla-inbound build"
@@ -42,7 +50,7 @@ def test_nightly_requests_every_nightly_builder_of_the_branch(seeded: Seeded) ->
     )
     assert expected  # the shipped layout has nightlies (and l10n nightlies, left out)
 
-    outcome = seeded.backend.perform(
+    outcome = seeded.dispatcher.perform(
         job("new_nightly_at_revision", branch="mozilla-central", revision=REVISION, priority=2)
     )
 
@@ -69,10 +77,10 @@ def test_nightly_requests_every_nightly_builder_of_the_branch(seeded: Seeded) ->
 
 def test_pgo_with_the_configured_zone(seeded: Seeded) -> None:
     zone = ZoneInfo("America/Los_Angeles")
-    backend = Buildbot08Backend(
-        seeded.engine, seeded.layout, seeded.backend.masters, seeded.clock, zone=zone
+    dispatcher = dispatcher_of(
+        seeded.engine, seeded.layout, seeded.masters, seeded.clock, zone=zone
     )
-    outcome = backend.perform(
+    outcome = dispatcher.perform(
         job("new_pgobuild_at_revision", branch="mozilla-inbound", revision=REVISION, priority=0)
     )
     assert outcome == Outcome(False, "Ok")
@@ -89,7 +97,7 @@ def test_pgo_with_the_configured_zone(seeded: Seeded) -> None:
 
 
 def test_no_matching_builders_writes_nothing(seeded: Seeded) -> None:
-    outcome = seeded.backend.perform(
+    outcome = seeded.dispatcher.perform(
         job("new_nightly_at_revision", branch="try", revision=REVISION, priority=0)
     )
     assert outcome == Outcome(False, "No builds to create")
@@ -98,7 +106,7 @@ def test_no_matching_builders_writes_nothing(seeded: Seeded) -> None:
 
 
 def test_unknown_branch_or_builder(seeded: Seeded) -> None:
-    perform = seeded.backend.perform
+    perform = seeded.dispatcher.perform
     assert perform(
         job("new_pgobuild_at_revision", branch="nope", revision=REVISION, priority=0)
     ) == Outcome(True, "Unknown branch nope")
@@ -128,7 +136,7 @@ def test_unknown_branch_or_builder(seeded: Seeded) -> None:
 
 
 def test_build_for_builder_writes_change_sourcestamp_buildset_request(seeded: Seeded) -> None:
-    outcome = seeded.backend.perform(
+    outcome = seeded.dispatcher.perform(
         job(
             "new_build_for_builder",
             branch="mozilla-inbound-selfserve",
@@ -174,9 +182,9 @@ def test_build_for_builder_writes_change_sourcestamp_buildset_request(seeded: Se
 def test_database_unavailable_asks_for_redelivery(seeded: Seeded, settings: Settings) -> None:
     (port,) = free_ports(1)
     gone = make_engine(f"postgresql://nobody:secret@127.0.0.1:{port}/schedulerdb", settings)
-    backend = Buildbot08Backend(gone, seeded.layout, seeded.backend.masters, seeded.clock)
+    dispatcher = dispatcher_of(gone, seeded.layout, seeded.masters, seeded.clock)
     with pytest.raises(RetryLater):
-        backend.perform(job("cancel_request", brid=1))
+        dispatcher.perform(job("cancel_request", brid=1))
     gone.dispose()
 
 
@@ -189,9 +197,9 @@ def test_an_unexpected_failure_is_answered_and_recorded(seeded: Seeded) -> None:
     before = snapshot(seeded.engine)
     send = job("new_build_at_revision", branch="try", revision=REVISION)
     with BrokenMasters(1.0, "http://127.0.0.1:9/clobberer") as masters:
-        backend = Buildbot08Backend(seeded.engine, seeded.layout, masters, seeded.clock)
-        assert backend.perform(send) == Outcome(True, GENERIC_ERROR)
-    assert seeded.backend.perform(send) == Outcome(True, GENERIC_ERROR)
+        dispatcher = dispatcher_of(seeded.engine, seeded.layout, masters, seeded.clock)
+        assert dispatcher.perform(send) == Outcome(True, GENERIC_ERROR)
+    assert seeded.dispatcher.perform(send) == Outcome(True, GENERIC_ERROR)
     assert snapshot(seeded.engine) == before
     assert rows(seeded.engine, "SELECT job_id, errors FROM selfserve_actions") == [
         (send.request_id, 1)
