@@ -32,7 +32,6 @@ from kombu import Connection as BrokerConnection
 from kombu import Exchange, Producer, Queue
 from sqlalchemy import func, insert, select
 
-from buildapi.agent.actions import JobRequest
 from buildapi.config import Settings, load_settings
 from buildapi.db.engines import Databases
 from buildapi.db.queries.live import BranchFilter, pending_rows
@@ -40,6 +39,7 @@ from buildapi.db.schema.buildapi import jobrequests
 from buildapi.db.schema.scheduler import buildrequests, buildsets, sourcestamps
 from buildapi.db.setup import init_databases
 from buildapi.selfserve.broker import PERSISTENT, REQUESTS, Broker
+from buildapi.selfserve.messages import JobRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:

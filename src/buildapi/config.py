@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, get_origin
+from typing import Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -27,6 +27,8 @@ DEFAULT_PUSH_RATES = {
     "ash": 0.2,
 }
 CONFIG_ENV = "BUILDAPI_CONFIG"
+# The kinds of farm an agent can act on; agent/launch.py builds each.
+AgentBackend = Literal["buildbot08"]
 
 
 class Settings(BaseSettings):
@@ -100,6 +102,9 @@ class Settings(BaseSettings):
     )
     write_max_body_bytes: int = Field(
         65536, gt=0, description="Largest body a write endpoint accepts (400 beyond)."
+    )
+    agent_backend: AgentBackend = Field(
+        "buildbot08", description="The kind of farm the agent acts on (buildbot08: Buildbot 0.8)."
     )
     agent_http_timeout_seconds: float = Field(
         30.0, gt=0, description="Timeout of every HTTP call the agent makes to masters."

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from buildapi.agent.actions import JobRequest
 from buildapi.agent.launch import agent_in_background
 from buildapi.db.engines import normalize_url
 from buildapi.db.schema.scheduler import (
@@ -25,6 +24,7 @@ from buildapi.db.schema.scheduler import (
     sourcestamps,
 )
 from buildapi.selfserve.broker import REQUESTS, Broker
+from buildapi.selfserve.messages import JobRequest
 from tests.databases import database_urls
 from tests.pipeline.conftest import USER, Farmed, seeded_farm, settings_env, web_client
 from tests.processes import free_port, running, wait_until

@@ -49,6 +49,7 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
         ("port = 70000\n", "bad value for 'port'"),
         ('timezone = "Mars/Olympus"\n', "unknown time zone 'Mars/Olympus'"),
         ('mount_prefix = "buildapi"\n', "must start with '/'"),
+        ('agent_backend = "buildbot4"\n', "Input should be 'buildbot08'"),
         ("[web]\nport = 1\n", "key 'web' is a table"),
         ("port = \n", "is not valid TOML"),
         (

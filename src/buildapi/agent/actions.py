@@ -1,105 +1,251 @@
-"""The agent's vocabulary, shared by the web (which builds requests) and the agent (which
-carries them out): each action and its arguments, a job request as it travels, its outcome,
-and the backend interface that does the work on a farm."""
+"""One short function per action, in a name -> function table. Each checks what the job asks,
+makes its effect through the farm's backend under the ledger's done-marker, and words the
+answer, the same whichever backend does the work."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-# Action name -> its arguments in the message body and their JSON types (legacy names).
-ACTIONS: dict[str, dict[str, type]] = {
-    "reprioritize": {"brid": int, "priority": int},
-    "cancel_request": {"brid": int},
-    "cancel_build": {"bid": int},
-    "rebuild_build": {"bid": int, "count": int, "priority": int},
-    "rebuild_request": {"brid": int, "count": int, "priority": int},
-    "cancel_revision": {"branch": str, "revision": str},
-    "new_build_at_revision": {"branch": str, "revision": str},
-    "new_pgobuild_at_revision": {"branch": str, "revision": str, "priority": int},
-    "new_nightly_at_revision": {"branch": str, "revision": str, "priority": int},
-    "new_build_for_builder": {
-        "branch": str,
-        "revision": str,
-        "priority": int,
-        "builder_name": str,
-        "properties": dict,
-        "files": list,
-    },
+from buildapi.agent.backend import Backend, FarmError, RunningBuild
+from buildapi.agent.cancelling import STOP_COMMENT, cancel
+from buildapi.agent.ledger import Ledger, Txn
+from buildapi.db.queries.actions import RequestState
+from buildapi.layout import Branch, FarmLayout
+from buildapi.selfserve.messages import SELFSERVE_SUFFIX, JobRequest, Outcome
+
+OK = Outcome(False, "Ok")
+CHANGE_COMMENT = "Submitted via self-serve"
+REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
+MAX_COUNT = 100
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every action works with: the done-markers, the farm's backend and the farm layout."""
+
+    ledger: Ledger
+    backend: Backend
+    layout: FarmLayout
+
+
+Action = Callable[[JobRequest, Context], Outcome]
+
+
+def _target(layout: FarmLayout, name: str, revision: str) -> Branch | Outcome:
+    """The branch of a revision action, or the answer refusing it."""
+    branch = layout.branches.get(name)
+    if branch is None:
+        return Outcome(True, f"Unknown branch {name}")
+    if not REVISION.fullmatch(revision):
+        return Outcome(True, f"Bad revision {revision!r}: 12 to 40 hexadecimal characters")
+    return branch
+
+
+# -- requests and builds -----------------------------------------------------------------------
+
+
+def reprioritize(job: JobRequest, context: Context) -> Outcome:
+    brid, priority = job.args["brid"], job.args["priority"]
+
+    def effect(txn: Txn) -> Outcome:
+        if context.backend.set_priority_if_pending(txn, brid, priority):
+            return OK
+        state = context.backend.request_state(txn, brid)
+        if state is None:
+            return Outcome(True, "No request with that id")
+        if state.complete:
+            return Outcome(False, "Request is complete, nothing to do")
+        return Outcome(False, "Request is running, nothing to do")
+
+    return context.ledger.commit(job, effect)
+
+
+def cancel_request(job: JobRequest, context: Context) -> Outcome:
+    brid = job.args["brid"]
+    return cancel(job, context.ledger, context.backend, lambda _txn: [brid], nothing=OK)
+
+
+def cancel_revision(job: JobRequest, context: Context) -> Outcome:
+    name, revision = job.args["branch"], job.args["revision"]
+    branch = _target(context.layout, name, revision)
+    if isinstance(branch, Outcome):
+        return context.ledger.answer(job, branch)
+    return cancel(
+        job,
+        context.ledger,
+        context.backend,
+        lambda txn: context.backend.incomplete_requests_at(txn, name, branch, revision),
+        nothing=Outcome(False, "No incomplete requests at that revision"),
+    )
+
+
+def cancel_build(job: JobRequest, context: Context) -> Outcome:
+    """Stop a running build through its master, outside any transaction (ledger.py)."""
+    bid = job.args["bid"]
+    with context.ledger.reading() as txn:
+        build = context.backend.build_state(txn, bid)
+    if build is None:
+        return context.ledger.answer(job, Outcome(True, "No build with that id"))
+    if build.finish_time is not None or build.request.complete:
+        return context.ledger.answer(job, Outcome(False, "Build is complete, nothing to do"))
+    try:
+        master = context.backend.claiming_master(build.request)
+        running = RunningBuild(master, build.request.buildername, build.number)
+        stopped = context.backend.stop_build(running, job.who, STOP_COMMENT)
+    except FarmError as exc:
+        return context.ledger.answer(job, Outcome(True, f"Error cancelling build {bid}: {exc}"))
+    if not stopped:
+        return context.ledger.answer(job, Outcome(False, "Build is complete, nothing to do"))
+    return context.ledger.answer(job, OK)
+
+
+def rebuild_build(job: JobRequest, context: Context) -> Outcome:
+    def source(txn: Txn) -> RequestState | None:
+        build = context.backend.build_state(txn, job.args["bid"])
+        return build.request if build else None
+
+    return _rebuild(job, context, source, "No build with that id")
+
+
+def rebuild_request(job: JobRequest, context: Context) -> Outcome:
+    return _rebuild(
+        job,
+        context,
+        lambda txn: context.backend.request_state(txn, job.args["brid"]),
+        "No request with that id",
+    )
+
+
+def _rebuild(
+    job: JobRequest,
+    context: Context,
+    source: Callable[[Txn], RequestState | None],
+    missing: str,
+) -> Outcome:
+    """`count` copies of the request's buildset, each with one pending request."""
+    count, priority = job.args["count"], job.args["priority"]
+    if not 1 <= count <= MAX_COUNT:
+        return context.ledger.answer(job, Outcome(True, f"count must be 1 to {MAX_COUNT}"))
+
+    def effect(txn: Txn) -> Outcome:
+        request = source(txn)
+        if request is None:
+            return Outcome(True, missing)
+        reason = f"Self-serve: Rebuilt by {job.who}"
+        context.backend.copy_buildset(txn, request, count=count, priority=priority, reason=reason)
+        return OK
+
+    return context.ledger.commit(job, effect)
+
+
+# -- new builds --------------------------------------------------------------------------------
+
+
+def new_build_at_revision(job: JobRequest, context: Context) -> Outcome:
+    """A change through a master of the branch's kind, outside any transaction (ledger.py);
+    the schedulers react to it as to a push."""
+    name, revision = job.args["branch"], job.args["revision"]
+    branch = _target(context.layout, name, revision)
+    if isinstance(branch, Outcome):
+        return context.ledger.answer(job, branch)
+    master = context.backend.change_master(name)
+    if master is None:
+        return context.ledger.answer(
+            job, Outcome(True, f"No enabled master takes changes for {name}")
+        )
+    try:
+        context.backend.send_change(
+            master, branch, revision=revision, who=job.who, comments=CHANGE_COMMENT
+        )
+    except FarmError as exc:
+        return context.ledger.answer(job, Outcome(True, f"Error sending the change: {exc}"))
+    return context.ledger.answer(job, OK)
+
+
+def new_pgobuild_at_revision(job: JobRequest, context: Context) -> Outcome:
+    return _new_builds_at_revision(job, context, " pgo-build$")
+
+
+def new_nightly_at_revision(job: JobRequest, context: Context) -> Outcome:
+    return _new_builds_at_revision(job, context, " nightly$", exclude="l10n")
+
+
+def _new_builds_at_revision(
+    job: JobRequest, context: Context, pattern: str, exclude: str | None = None
+) -> Outcome:
+    """One buildset for every builder of the branch whose name matches `pattern`."""
+    name, revision = job.args["branch"], job.args["revision"]
+    branch = _target(context.layout, name, revision)
+    if isinstance(branch, Outcome):
+        return context.ledger.answer(job, branch)
+    builders = sorted(
+        builder
+        for builder in context.layout.builders_for_branch(name)
+        if re.search(pattern, builder) and not (exclude and re.search(exclude, builder))
+    )
+    if not builders:
+        return context.ledger.answer(job, Outcome(False, "No builds to create"))
+
+    def effect(txn: Txn) -> Outcome:
+        context.backend.create_buildset(
+            txn,
+            branch=branch.repo_path,
+            revision=revision,
+            builders=builders,
+            priority=job.args["priority"],
+            reason=f"Self-serve: Requested by {job.who}",
+            properties={},
+            changeids=(),
+        )
+        return OK
+
+    return context.ledger.commit(job, effect)
+
+
+def new_build_for_builder(job: JobRequest, context: Context) -> Outcome:
+    """One request for one builder, on a sourcestamp of the short branch name and a change
+    on `<branch>-selfserve`, so that no scheduler of the real branch fires."""
+    name, revision = job.args["branch"].removesuffix(SELFSERVE_SUFFIX), job.args["revision"]
+    builder, files = job.args["builder_name"], job.args["files"]
+    target = _target(context.layout, name, revision)
+    if isinstance(target, Outcome):
+        return context.ledger.answer(job, target)
+    if builder not in context.layout.builders:
+        return context.ledger.answer(job, Outcome(True, f"Unknown builder {builder}"))
+    if not all(isinstance(file, str) for file in files):
+        return context.ledger.answer(job, Outcome(True, "files must be a list of file names"))
+
+    def effect(txn: Txn) -> Outcome:
+        branch = name + SELFSERVE_SUFFIX
+        changeid = context.backend.add_change(
+            txn, branch=branch, revision=revision, who=job.who, files=files
+        )
+        context.backend.create_buildset(
+            txn,
+            branch=name,
+            revision=revision,
+            builders=[builder],
+            priority=job.args["priority"],
+            reason=f"Self-serve: Requested by {job.who}",
+            properties=job.args["properties"],
+            changeids=[changeid],
+        )
+        return OK
+
+    return context.ledger.commit(job, effect)
+
+
+HANDLERS: dict[str, Action] = {
+    "reprioritize": reprioritize,
+    "cancel_request": cancel_request,
+    "cancel_build": cancel_build,
+    "rebuild_build": rebuild_build,
+    "rebuild_request": rebuild_request,
+    "cancel_revision": cancel_revision,
+    "new_build_at_revision": new_build_at_revision,
+    "new_pgobuild_at_revision": new_pgobuild_at_revision,
+    "new_nightly_at_revision": new_nightly_at_revision,
+    "new_build_for_builder": new_build_for_builder,
 }
-
-# new_build_for_builder's branch carries this suffix, so no scheduler of the real branch fires.
-SELFSERVE_SUFFIX = "-selfserve"
-
-
-class MalformedRequest(Exception):
-    """A message no agent can carry out: it goes to the dead-letter queue."""
-
-
-class RetryLater(Exception):
-    """The work could not be done now (database or broker gone): leave the message unacked so
-    it is delivered again, rather than answer with an error."""
-
-
-@dataclass(frozen=True)
-class JobRequest:
-    """One job request as the agent receives it: `{"action", "who", "body": {args..., "when",
-    "request_id"}}`."""
-
-    request_id: int
-    action: str
-    who: str
-    when: int
-    args: dict[str, Any]
-
-    @classmethod
-    def from_message(cls, payload: Any) -> JobRequest:
-        if not isinstance(payload, dict):
-            raise MalformedRequest("message is not a JSON object")
-        action, who, body = payload.get("action"), payload.get("who"), payload.get("body")
-        if action not in ACTIONS:
-            raise MalformedRequest(f"unknown action {action!r}")
-        if not isinstance(who, str) or not who:
-            raise MalformedRequest("message has no 'who'")
-        if not isinstance(body, dict):
-            raise MalformedRequest("message has no 'body' object")
-        request_id, when = body.get("request_id"), body.get("when", 0)
-        if not _is(request_id, int) or not _is(when, int):
-            raise MalformedRequest("body needs integer 'request_id' and 'when'")
-        args = {}
-        for name, kind in ACTIONS[action].items():
-            value = body.get(name)
-            if not _is(value, kind):
-                raise MalformedRequest(f"{action}: argument {name!r} must be {kind.__name__}")
-            args[name] = value
-        return cls(request_id=request_id, action=action, who=who, when=when, args=args)
-
-    def to_message(self) -> dict[str, Any]:
-        body = {**self.args, "when": self.when, "request_id": self.request_id}
-        return {"action": self.action, "who": self.who, "body": body}
-
-
-def _is(value: Any, kind: type) -> bool:
-    # bool is an int to Python, never to us.
-    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the agent answers on `finished`: `{"errors": bool, "msg": str}`."""
-
-    errors: bool
-    msg: str
-
-    def as_body(self) -> dict[str, Any]:
-        return {"errors": self.errors, "msg": self.msg}
-
-
-class Backend(Protocol):
-    """Carries out job requests on one kind of farm (Buildbot 0.8 masters and their scheduler
-    database today; a Buildbot 4 REST backend can implement the same method)."""
-
-    def perform(self, job: JobRequest) -> Outcome:
-        """Carry out `job` at most once: a job id already carried out returns its first outcome.
-        Raise RetryLater when the farm cannot be reached to decide."""
-        ...

@@ -1,63 +1,22 @@
-"""Job requests carried out on a Buildbot 0.8 farm: its scheduler database and its masters' web
-interface.
-
-At most once, by job request id. Every action ends in one transaction that first inserts the
-job's row in `selfserve_actions` (the done-marker), then makes the database effect, then stores
-the outcome on the marker. A redelivered job finds the marker and answers the stored outcome; a
-second agent racing on the same job blocks on the marker's primary key until the first commits,
-then fails with IntegrityError and answers the first one's outcome. Nothing is half done: the
-transaction commits the effect and the marker together or neither.
-
-HTTP side effects (stop a build, clobber a slave, send a change) cannot join that transaction,
-and the transaction cannot stay open across them: masters write the same database (with SQLite
-the stop itself would wait for our lock). So an action that needs one checks the marker, makes
-the HTTP call outside any transaction, then commits the marker with the outcome. A crash between
-the call and the commit makes a redelivery call again; that is harmless for a stop (the build
-has finished: the master answers 409, reported as nothing to do, or the database already shows
-it complete) and for a clobber. A change sent twice is the one duplicate that cannot be ruled out
-without a transaction spanning the master; the window is the time of one commit.
-
-Cancelling requests mixes both: pending requests are cancelled in the transaction, claimed ones
-by stopping their build. When a pass finds claimed requests it rolls back, stops their builds,
-and runs again with those results, so the marker, the cancels and the reported stops commit
-together.
-"""
+"""The farm operations of a Buildbot 0.8 farm: its scheduler database, written on the ledger's
+own connection (the done-markers live in the same database, so every effect commits with its
+marker), and its masters' web interface and clobberer over HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
-import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import (
-    DBAPIError,
-    DisconnectionError,
-    IntegrityError,
-    OperationalError,
-)
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-from buildapi.agent.actions import SELFSERVE_SUFFIX, JobRequest, Outcome, RetryLater
+from buildapi.agent.backend import FarmError, RunningBuild
+from buildapi.agent.ledger import Txn
 from buildapi.agent.masters import MasterError, MastersClient, StopResult
-from buildapi.clock import Clock
-from buildapi.db.queries.actions import (
-    RequestState,
-    begin_action,
-    build_state,
-    cancel_if_pending,
-    end_action,
-    incomplete_requests_of_revision,
-    live_build_number,
-    request_state,
-    set_priority_if_pending,
-    stored_outcome,
-)
+from buildapi.db.queries import actions as queries
+from buildapi.db.queries.actions import BuildState, RequestState
 from buildapi.db.queries.buildrequests import request_buildsets
 from buildapi.db.queries.buildsets import (
     NewBuildset,
@@ -72,449 +31,164 @@ from buildapi.layout import Branch, FarmLayout, Master
 
 log = logging.getLogger(__name__)
 
-OK = Outcome(False, "Ok")
-GENERIC_ERROR = "there was an error processing your request; see the agent's log"
-STOP_COMMENT = "Cancelled via self-serve"
-CHANGE_COMMENT = "Submitted via self-serve"
 PROPERTY_SOURCE = "self-serve"
 # A slave is clobbered before its build is stopped, unless the builder name has one of these.
 NO_CLOBBER = ("nightly", " try ", "_try_", "talos", "pgo test", "opt test", "debug test")
-REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
-MAX_COUNT = 100
-# Requests claimed while being cancelled are stopped and the cancel runs again, this often.
-CANCEL_PASSES = 3
 UTC = ZoneInfo("UTC")
-
-
-@dataclass(frozen=True)
-class _StopTarget:
-    brid: int
-    master: Master
-    buildername: str
-    number: int
-
-
-class _NeedsStop(Exception):
-    """Raised inside a cancel pass to roll it back: these builds must be stopped first."""
-
-    def __init__(self, targets: list[_StopTarget]) -> None:
-        super().__init__(f"{len(targets)} builds to stop")
-        self.targets = targets
 
 
 class Buildbot08Backend:
     """The Backend of a Buildbot 0.8 farm. `zone` is the time zone of the `buildid` property
     of new builds (Mozilla's masters used Pacific time; pass the configured zone)."""
 
-    def __init__(
-        self,
-        schedulerdb: Engine,
-        layout: FarmLayout,
-        masters: MastersClient,
-        clock: Clock,
-        *,
-        zone: ZoneInfo = UTC,
-    ) -> None:
-        self.schedulerdb = schedulerdb
+    def __init__(self, layout: FarmLayout, masters: MastersClient, *, zone: ZoneInfo = UTC) -> None:
         self.layout = layout
         self.masters = masters
-        self.clock = clock
         self.zone = zone
-        self._actions: dict[str, Callable[[JobRequest], Outcome]] = {
-            "reprioritize": self._reprioritize,
-            "cancel_request": self._cancel_request,
-            "cancel_build": self._cancel_build,
-            "rebuild_build": self._rebuild_build,
-            "rebuild_request": self._rebuild_request,
-            "cancel_revision": self._cancel_revision,
-            "new_build_at_revision": self._new_build_at_revision,
-            "new_pgobuild_at_revision": self._new_pgobuild_at_revision,
-            "new_nightly_at_revision": self._new_nightly_at_revision,
-            "new_build_for_builder": self._new_build_for_builder,
-        }
 
-    def perform(self, job: JobRequest) -> Outcome:
-        """Carry out `job` once; a database outage raises RetryLater, any other failure is
-        logged and answered (and recorded) as a generic error."""
-        try:
-            return self._stored(job.request_id) or self._actions[job.action](job)
-        except Exception as exc:
-            if _unavailable(exc):
-                raise RetryLater(f"scheduler database unavailable: {exc}") from exc
-            log.exception("job request %d (%s) failed", job.request_id, job.action)
-            return self._record_failure(job)
+    # -- the scheduler database, in the ledger's transaction ------------------------------------
 
-    # -- the marker and the one transaction of each action -----------------------------------
+    def request_state(self, txn: Txn, brid: int) -> RequestState | None:
+        return queries.request_state(txn.connection, brid)
 
-    def _now(self) -> int:
-        return int(self.clock.now())
+    def build_state(self, txn: Txn, bid: int) -> BuildState | None:
+        return queries.build_state(txn.connection, bid)
 
-    def _stored(self, job_id: int) -> Outcome | None:
-        with self.schedulerdb.connect() as connection:
-            stored = stored_outcome(connection, job_id)
-        return Outcome(stored.errors, stored.msg) if stored else None
+    def set_priority_if_pending(self, txn: Txn, brid: int, priority: int) -> bool:
+        return queries.set_priority_if_pending(txn.connection, brid, priority)
 
-    def _commit(self, job: JobRequest, effect: Callable[[Connection], Outcome]) -> Outcome:
-        """Marker, effect and outcome in one transaction; a job already marked (by an earlier
-        delivery or a concurrent agent) answers its stored outcome instead."""
-        try:
-            with self.schedulerdb.begin() as connection:
-                begin_action(connection, job.request_id, job.action, self._now())
-                outcome = effect(connection)
-                end_action(connection, job.request_id, outcome.errors, outcome.msg)
-            return outcome
-        except IntegrityError:
-            stored = self._stored(job.request_id)
-            if stored is None:
-                raise
-            return stored
+    def cancel_if_pending(self, txn: Txn, brid: int) -> bool:
+        return queries.cancel_if_pending(txn.connection, brid, txn.now)
 
-    def _answer(self, job: JobRequest, outcome: Outcome) -> Outcome:
-        """Record an outcome that needs no database effect."""
-        return self._commit(job, lambda _connection: outcome)
+    def complete_buildsets(self, txn: Txn, brids: Sequence[int]) -> None:
+        """Masters complete a buildset when its last request finishes; a cancel does it here."""
+        bsids = request_buildsets(txn.connection, brids).values()
+        complete_buildsets(txn.connection, list(bsids), txn.now)
 
-    def _record_failure(self, job: JobRequest) -> Outcome:
-        try:
-            return self._answer(job, Outcome(True, GENERIC_ERROR))
-        except Exception as exc:
-            if _unavailable(exc):
-                raise RetryLater(f"scheduler database unavailable: {exc}") from exc
-            log.exception("cannot record the failure of job request %d", job.request_id)
-            return Outcome(True, GENERIC_ERROR)
-
-    # -- requests and builds -------------------------------------------------------------------
-
-    def _target(self, name: str, revision: str) -> Branch | Outcome:
-        """The branch of a revision action, or the answer refusing it."""
-        branch = self.layout.branches.get(name)
-        if branch is None:
-            return Outcome(True, f"Unknown branch {name}")
-        if not REVISION.fullmatch(revision):
-            return Outcome(True, f"Bad revision {revision!r}: 12 to 40 hexadecimal characters")
-        return branch
-
-    def _reprioritize(self, job: JobRequest) -> Outcome:
-        brid, priority = job.args["brid"], job.args["priority"]
-
-        def effect(connection: Connection) -> Outcome:
-            if set_priority_if_pending(connection, brid, priority):
-                return OK
-            state = request_state(connection, brid)
-            if state is None:
-                return Outcome(True, "No request with that id")
-            if state.complete:
-                return Outcome(False, "Request is complete, nothing to do")
-            return Outcome(False, "Request is running, nothing to do")
-
-        return self._commit(job, effect)
-
-    def _cancel_request(self, job: JobRequest) -> Outcome:
-        brid = job.args["brid"]
-        return self._cancel(job, lambda _connection: [brid])
-
-    def _cancel_revision(self, job: JobRequest) -> Outcome:
-        name, revision = job.args["branch"], job.args["revision"]
-        branch = self._target(name, revision)
-        if isinstance(branch, Outcome):
-            return self._answer(job, branch)
+    def incomplete_requests_at(
+        self, txn: Txn, name: str, branch: Branch, revision: str
+    ) -> list[int]:
         matching = BranchFilter(name, branch.repo_path)
-        return self._cancel(
-            job,
-            lambda connection: incomplete_requests_of_revision(
-                connection, matching, revision.lower()
-            ),
-            nothing=Outcome(False, "No incomplete requests at that revision"),
+        return queries.incomplete_requests_of_revision(txn.connection, matching, revision.lower())
+
+    def live_build_number(self, txn: Txn, brid: int) -> int | None:
+        return queries.live_build_number(txn.connection, brid)
+
+    def copy_buildset(
+        self, txn: Txn, request: RequestState, *, count: int, priority: int, reason: str
+    ) -> None:
+        """Every property is copied, buildid and builduid too."""
+        buildset = NewBuildset(
+            reason=reason,
+            submitted_at=txn.now,
+            builders=[request.buildername],
+            properties=buildset_properties_of(txn.connection, request.buildsetid),
+            sourcestampid=request.sourcestampid,
+            priority=priority,
+            external_idstring=request.external_idstring,
         )
+        for _ in range(count):
+            insert_buildset(txn.connection, buildset)
 
-    def _cancel(
+    def create_buildset(
         self,
-        job: JobRequest,
-        select: Callable[[Connection], Sequence[int]],
-        nothing: Outcome = OK,
-    ) -> Outcome:
-        """Cancel each selected request: pending ones in the transaction (guarded against a
-        master claiming them meanwhile), claimed ones by stopping the build that claimed them."""
-        stopped: dict[int, Outcome] = {}
-        for attempt in range(1, CANCEL_PASSES + 1):
-            final = attempt == CANCEL_PASSES
+        txn: Txn,
+        *,
+        branch: str,
+        revision: str,
+        builders: Sequence[str],
+        priority: int,
+        reason: str,
+        properties: Mapping[str, Any],
+        changeids: Sequence[int],
+    ) -> None:
+        ssid = insert_sourcestamp(txn.connection, branch, revision, changeids)
+        stamp = datetime.datetime.fromtimestamp(txn.now, self.zone).strftime("%Y%m%d%H%M%S")
+        generated = {"buildid": stamp, "builduid": uuid.uuid4().hex}
+        buildset = NewBuildset(
+            reason=reason,
+            submitted_at=txn.now,
+            builders=builders,
+            properties={
+                name: (value, PROPERTY_SOURCE)
+                for name, value in {**generated, **properties}.items()
+            },
+            sourcestampid=ssid,
+            priority=priority,
+        )
+        insert_buildset(txn.connection, buildset)
 
-            def effect(connection: Connection, final: bool = final) -> Outcome:
-                return self._cancel_pass(connection, select(connection), stopped, final, nothing)
+    def add_change(
+        self, txn: Txn, *, branch: str, revision: str, who: str, files: Sequence[str]
+    ) -> int:
+        change = NewChange(
+            author=who,
+            comments="",
+            branch=branch,
+            revision=revision,
+            when_timestamp=txn.now,
+            files=tuple(files),
+        )
+        return insert_change(txn.connection, change)
 
-            try:
-                return self._commit(job, effect)
-            except _NeedsStop as needed:
-                for target in needed.targets:
-                    stopped[target.brid] = self._stop_request(target, job.who)
-        raise AssertionError("the final cancel pass stops nothing")
+    # -- the masters, outside any transaction ---------------------------------------------------
 
-    def _cancel_pass(
-        self,
-        connection: Connection,
-        brids: Sequence[int],
-        stopped: Mapping[int, Outcome],
-        final: bool,
-        nothing: Outcome,
-    ) -> Outcome:
-        now = self._now()
-        lines: list[Outcome] = []
-        cancelled: list[int] = []
-        to_stop: list[_StopTarget] = []
-        for brid in sorted({*brids, *stopped}):
-            if cancel_if_pending(connection, brid, now):
-                cancelled.append(brid)
-                lines.append(Outcome(False, f"{brid}: Ok"))
-                continue
-            if brid in stopped:
-                lines.append(stopped[brid])
-                continue
-            state = request_state(connection, brid)
-            if state is None:
-                lines.append(Outcome(True, "No request with that id"))
-            elif state.complete:
-                lines.append(Outcome(False, f"Request {brid} is complete, nothing to do"))
-            elif final:
-                lines.append(Outcome(True, f"Error cancelling request {brid}: claimed again"))
-            else:
-                try:
-                    to_stop.append(self._stop_target(connection, state))
-                except MasterError as exc:
-                    lines.append(Outcome(True, f"Error cancelling build (request {brid}): {exc}"))
-        if to_stop:
-            raise _NeedsStop(to_stop)
-        complete_buildsets(connection, list(request_buildsets(connection, cancelled).values()), now)
-        if not lines:
-            return nothing
-        return Outcome(any(line.errors for line in lines), "\n".join(line.msg for line in lines))
-
-    def _stop_target(self, connection: Connection, state: RequestState) -> _StopTarget:
-        master = self._claiming_master(state)
-        number = live_build_number(connection, state.id)
-        if number is None:
-            raise MasterError(f"request {state.id} has no running build")
-        return _StopTarget(state.id, master, state.buildername, number)
-
-    def _stop_request(self, target: _StopTarget, who: str) -> Outcome:
-        brid = target.brid
-        try:
-            result = self._stop(target.master, target.buildername, target.number, who)
-        except MasterError as exc:
-            return Outcome(True, f"Error cancelling build (request {brid}): {exc}")
-        if result is StopResult.NOT_RUNNING:
-            return Outcome(False, f"Request {brid} finished before it could be stopped")
-        where = f"build {target.number} on {target.master.name}"
-        return Outcome(False, f"{brid}: Ok (it was running; stopped {where})")
-
-    def _cancel_build(self, job: JobRequest) -> Outcome:
-        bid = job.args["bid"]
-        with self.schedulerdb.connect() as connection:
-            build = build_state(connection, bid)
-        if build is None:
-            return self._answer(job, Outcome(True, "No build with that id"))
-        if build.finish_time is not None or build.request.complete:
-            return self._answer(job, Outcome(False, "Build is complete, nothing to do"))
-        try:
-            master = self._claiming_master(build.request)
-            result = self._stop(master, build.request.buildername, build.number, job.who)
-        except MasterError as exc:
-            return self._answer(job, Outcome(True, f"Error cancelling build {bid}: {exc}"))
-        if result is StopResult.NOT_RUNNING:
-            return self._answer(job, Outcome(False, "Build is complete, nothing to do"))
-        return self._answer(job, OK)
-
-    def _claiming_master(self, request: RequestState) -> Master:
+    def claiming_master(self, request: RequestState) -> Master:
         if not request.claimed_at or not request.claimed_by_name:
-            raise MasterError(f"request {request.id} is not claimed by any master")
+            raise FarmError(f"request {request.id} is not claimed by any master")
         master = self.layout.master_by_db_name(request.claimed_by_name)
         if master is None:
-            raise MasterError(f"no master {request.claimed_by_name!r} in the farm layout")
+            raise FarmError(f"no master {request.claimed_by_name!r} in the farm layout")
         return master
 
-    def _stop(self, master: Master, buildername: str, number: int, who: str) -> StopResult:
-        """Clobber the build's slave first where the builder needs it (a failed clobber stops
-        everything), then stop the build."""
-        if not any(word in buildername for word in NO_CLOBBER):
-            slave = self.masters.slave_of_build(master, buildername, number)
-            if slave is None:
-                log.warning("build %d of %r names no slave; not clobbering", number, buildername)
-            else:
-                self.masters.clobber(slave, buildername)
-        return self.masters.stop_build(master, buildername, number, who, STOP_COMMENT)
-
-    def _rebuild_build(self, job: JobRequest) -> Outcome:
-        def source(connection: Connection) -> RequestState | None:
-            build = build_state(connection, job.args["bid"])
-            return build.request if build else None
-
-        return self._rebuild(job, source, "No build with that id")
-
-    def _rebuild_request(self, job: JobRequest) -> Outcome:
-        return self._rebuild(
-            job,
-            lambda connection: request_state(connection, job.args["brid"]),
-            "No request with that id",
-        )
-
-    def _rebuild(
-        self,
-        job: JobRequest,
-        source: Callable[[Connection], RequestState | None],
-        missing: str,
-    ) -> Outcome:
-        """`count` new buildsets of the same sourcestamp, each with a copy of every property
-        (buildid and builduid too) and one pending request."""
-        count, priority = job.args["count"], job.args["priority"]
-        if not 1 <= count <= MAX_COUNT:
-            return self._answer(job, Outcome(True, f"count must be 1 to {MAX_COUNT}"))
-
-        def effect(connection: Connection) -> Outcome:
-            request = source(connection)
-            if request is None:
-                return Outcome(True, missing)
-            properties = buildset_properties_of(connection, request.buildsetid)
-            buildset = NewBuildset(
-                reason=f"Self-serve: Rebuilt by {job.who}",
-                submitted_at=self._now(),
-                builders=[request.buildername],
-                properties=properties,
-                sourcestampid=request.sourcestampid,
-                priority=priority,
-                external_idstring=request.external_idstring,
+    def stop_build(self, build: RunningBuild, who: str, comments: str) -> bool:
+        """A failed clobber stops nothing."""
+        with _as_farm_error():
+            if not any(word in build.buildername for word in NO_CLOBBER):
+                self._clobber(build)
+            result = self.masters.stop_build(
+                build.master, build.buildername, build.number, who, comments
             )
-            for _ in range(count):
-                insert_buildset(connection, buildset)
-            return OK
+        return result is StopResult.STOPPED
 
-        return self._commit(job, effect)
+    def _clobber(self, build: RunningBuild) -> None:
+        """Have the clobberer wipe the build's directory on the slave named on its page."""
+        slave = self.masters.slave_of_build(build.master, build.buildername, build.number)
+        if slave is None:
+            log.warning(
+                "build %d of %r names no slave; not clobbering", build.number, build.buildername
+            )
+            return
+        self.masters.clobber(slave, build.buildername)
 
-    # -- new builds ------------------------------------------------------------------------------
+    def change_master(self, name: str) -> Master | None:
+        """The first enabled master of the branch's pool (try masters for try, build masters
+        otherwise), else any enabled build or try master: each shares the scheduler database,
+        so any of them hands the change to the schedulers."""
+        role = "try" if name == "try" else "build"
+        enabled = [master for master in self.layout.masters if master.enabled]
+        preferred = [master for master in enabled if master.role == role]
+        fallback = [master for master in enabled if master.role in ("build", "try")]
+        return next(iter(preferred or fallback), None)
 
-    def _new_build_at_revision(self, job: JobRequest) -> Outcome:
-        """A change through the change hook of a master of the branch's kind; the schedulers
-        react to it as to a push."""
-        name, revision = job.args["branch"], job.args["revision"]
-        branch = self._target(name, revision)
-        if isinstance(branch, Outcome):
-            return self._answer(job, branch)
-        master = self._change_master(name)
-        if master is None:
-            return self._answer(job, Outcome(True, f"No enabled master takes changes for {name}"))
-        try:
+    def send_change(
+        self, master: Master, branch: Branch, *, revision: str, who: str, comments: str
+    ) -> None:
+        with _as_farm_error():
             self.masters.send_change(
                 master,
                 branch=branch.repo_path,
                 revision=revision,
                 revlink=f"{branch.repo}/rev/{revision}",
                 repository=branch.repo,
-                who=job.who,
-                comments=CHANGE_COMMENT,
-            )
-        except MasterError as exc:
-            return self._answer(job, Outcome(True, f"Error sending the change: {exc}"))
-        return self._answer(job, OK)
-
-    def _change_master(self, branch: str) -> Master | None:
-        """The first enabled master of the branch's pool (try masters for try, build masters
-        otherwise), else any enabled build or try master: each shares the scheduler database,
-        so any of them hands the change to the schedulers."""
-        role = "try" if branch == "try" else "build"
-        enabled = [master for master in self.layout.masters if master.enabled]
-        preferred = [master for master in enabled if master.role == role]
-        fallback = [master for master in enabled if master.role in ("build", "try")]
-        return next(iter(preferred or fallback), None)
-
-    def _new_pgobuild_at_revision(self, job: JobRequest) -> Outcome:
-        return self._new_builds_at_revision(job, " pgo-build$")
-
-    def _new_nightly_at_revision(self, job: JobRequest) -> Outcome:
-        return self._new_builds_at_revision(job, " nightly$", exclude="l10n")
-
-    def _new_builds_at_revision(
-        self, job: JobRequest, pattern: str, exclude: str | None = None
-    ) -> Outcome:
-        name, revision = job.args["branch"], job.args["revision"]
-        branch = self._target(name, revision)
-        if isinstance(branch, Outcome):
-            return self._answer(job, branch)
-        builders = sorted(
-            builder
-            for builder in self.layout.builders_for_branch(name)
-            if re.search(pattern, builder) and not (exclude and re.search(exclude, builder))
-        )
-        if not builders:
-            return self._answer(job, Outcome(False, "No builds to create"))
-        return self._commit(
-            job,
-            lambda connection: self._create(
-                connection, job, branch.repo_path, builders, properties={}, changeids=()
-            ),
-        )
-
-    def _new_build_for_builder(self, job: JobRequest) -> Outcome:
-        """One request for one builder, on a sourcestamp of the short branch name and a change
-        on `<branch>-selfserve`, so that no scheduler of the real branch fires."""
-        name = job.args["branch"].removesuffix(SELFSERVE_SUFFIX)
-        builder, files = job.args["builder_name"], job.args["files"]
-        target = self._target(name, job.args["revision"])
-        if isinstance(target, Outcome):
-            return self._answer(job, target)
-        if builder not in self.layout.builders:
-            return self._answer(job, Outcome(True, f"Unknown builder {builder}"))
-        if not all(isinstance(file, str) for file in files):
-            return self._answer(job, Outcome(True, "files must be a list of file names"))
-        user_properties = {
-            key: (value, PROPERTY_SOURCE) for key, value in job.args["properties"].items()
-        }
-
-        def effect(connection: Connection) -> Outcome:
-            change = NewChange(
-                author=job.who,
-                comments="",
-                branch=name + SELFSERVE_SUFFIX,
-                revision=job.args["revision"],
-                when_timestamp=self._now(),
-                files=tuple(files),
-            )
-            changeid = insert_change(connection, change)
-            return self._create(
-                connection, job, name, [builder], properties=user_properties, changeids=[changeid]
+                who=who,
+                comments=comments,
             )
 
-        return self._commit(job, effect)
 
-    def _create(
-        self,
-        connection: Connection,
-        job: JobRequest,
-        sourcestamp_branch: str,
-        builders: Sequence[str],
-        *,
-        properties: Mapping[str, tuple[Any, str]],
-        changeids: Sequence[int],
-    ) -> Outcome:
-        """A sourcestamp, a buildset with a fresh buildid and builduid (the given properties
-        override them) and one pending request per builder."""
-        now = self._now()
-        ssid = insert_sourcestamp(connection, sourcestamp_branch, job.args["revision"], changeids)
-        stamp = datetime.datetime.fromtimestamp(now, self.zone).strftime("%Y%m%d%H%M%S")
-        generated = {
-            "buildid": (stamp, PROPERTY_SOURCE),
-            "builduid": (uuid.uuid4().hex, PROPERTY_SOURCE),
-        }
-        buildset = NewBuildset(
-            reason=f"Self-serve: Requested by {job.who}",
-            submitted_at=now,
-            builders=builders,
-            properties={**generated, **properties},
-            sourcestampid=ssid,
-            priority=job.args["priority"],
-        )
-        insert_buildset(connection, buildset)
-        return OK
-
-
-def _unavailable(exc: BaseException) -> bool:
-    """The database is down or unreachable (as opposed to a bad statement or bad data)."""
-    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeout):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+@contextlib.contextmanager
+def _as_farm_error() -> Iterator[None]:
+    try:
+        yield
+    except MasterError as exc:
+        raise FarmError(str(exc)) from exc

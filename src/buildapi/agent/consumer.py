@@ -1,6 +1,6 @@
-"""The agent's loop: take a job request off the broker, carry it out through the backend,
+"""The agent's loop: take a job request off the broker, carry it out through the dispatcher,
 publish the result, and only then ack, so a crash at any point means a redelivery, which the
-backend answers from its record instead of acting twice."""
+ledger answers from its record instead of acting twice."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import logging
 import threading
 from typing import Any
 
-from buildapi.agent.actions import Backend, JobRequest, MalformedRequest, Outcome, RetryLater
+from buildapi.agent.dispatcher import Dispatcher, RetryLater
+from buildapi.agent.ledger import FAILURE
 from buildapi.selfserve.broker import (
     FINISHED,
     REQUESTS,
@@ -18,17 +19,17 @@ from buildapi.selfserve.broker import (
     QueueConsumer,
     dead_letter,
 )
+from buildapi.selfserve.messages import JobRequest, MalformedRequest, Outcome
 
 log = logging.getLogger(__name__)
 
 RETRY_PAUSE_SECONDS = 2.0
-FAILED_MSG = "there was an error processing your request; see the agent's log"
 
 
 class Agent:
-    def __init__(self, broker: Broker, backend: Backend) -> None:
+    def __init__(self, broker: Broker, dispatcher: Dispatcher) -> None:
         self.broker = broker
-        self.backend = backend
+        self.dispatcher = dispatcher
         self.consumer = QueueConsumer(broker, REQUESTS, self.on_request)
         self.consumer.on_undecodable = self.on_undecodable
         self._stop = threading.Event()
@@ -42,14 +43,14 @@ class Agent:
             dead_letter(self.broker, body, str(exc), message)
             return
         try:
-            outcome = self.backend.perform(job)
+            outcome = self.dispatcher.perform(job)
         except RetryLater as exc:
             log.warning("job %d cannot be carried out now (%s); retrying", job.request_id, exc)
             self._give_back(message)
             return
-        except Exception:  # the backend's bug must not stall the queue: answer and move on
+        except Exception:  # a bug must not stall the queue: answer and move on
             log.exception("job %d (%s) failed", job.request_id, job.action)
-            outcome = Outcome(errors=True, msg=FAILED_MSG)
+            outcome = FAILURE
         log.info(
             "job %d: %s by %s -> %s%s",
             job.request_id,
@@ -61,7 +62,7 @@ class Agent:
         try:
             self.broker.publish(FINISHED, {"request_id": job.request_id, "body": outcome.as_body()})
         except BrokerDown as exc:
-            # Redelivered later, and then the backend answers from its record.
+            # Redelivered later, and then the ledger answers from its record.
             log.warning("cannot publish the result of job %d (%s)", job.request_id, exc)
             self._give_back(message)
             return

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from buildapi.agent.actions import JobRequest
 from buildapi.db.engines import Databases
 from buildapi.db.queries.jobrequests import (
     NewJob,
@@ -32,6 +31,7 @@ from buildapi.selfserve.broker import (
     QueueConsumer,
     dead_letter,
 )
+from buildapi.selfserve.messages import JobRequest
 
 log = logging.getLogger(__name__)
 

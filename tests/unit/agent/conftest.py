@@ -1,5 +1,5 @@
-"""The agent's backend over a seeded schedulerdb (every engine) or over a simulated farm whose
-masters and clobberer listen on free loopback ports."""
+"""The agent's dispatcher on the Buildbot 0.8 backend, over a seeded schedulerdb (every engine)
+or over a simulated farm whose masters and clobberer listen on free loopback ports."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, text
 
-from buildapi.agent.actions import JobRequest
-from buildapi.agent.buildbot08 import Buildbot08Backend
+from buildapi.agent.buildbot08 import UTC, Buildbot08Backend
+from buildapi.agent.dispatcher import Dispatcher
+from buildapi.agent.ledger import Ledger
 from buildapi.agent.masters import MastersClient
-from buildapi.clock import VirtualClock
+from buildapi.clock import Clock, VirtualClock
 from buildapi.config import Settings, load_settings
 from buildapi.db.engines import make_engine
 from buildapi.db.queries.buildrequests import claim_request, insert_build
@@ -25,6 +27,7 @@ from buildapi.farm.farm import Farm
 from buildapi.farm.launch import with_free_ports
 from buildapi.farm.server import FarmServer, free_ports
 from buildapi.layout import FarmLayout, load_layout
+from buildapi.selfserve.messages import JobRequest
 from tests.databases import ENGINES, scratch_database
 from tests.services import service_url
 from tests.unit.farm.conftest import START, make_farm
@@ -126,14 +129,29 @@ def finish(engine: Engine, brid: int, results: int = 0) -> None:
         )
 
 
+def dispatcher_of(
+    engine: Engine,
+    layout: FarmLayout,
+    masters: MastersClient,
+    clock: Clock,
+    *,
+    zone: ZoneInfo = UTC,
+    ledger: type[Ledger] = Ledger,
+) -> Dispatcher:
+    """A dispatcher on the Buildbot 0.8 farm of `engine`, as `buildapi agent` wires it."""
+    backend = Buildbot08Backend(layout, masters, zone=zone)
+    return Dispatcher(ledger(engine, clock), backend, layout)
+
+
 @dataclass
 class Seeded:
-    """A schedulerdb with the shipped layout and a backend whose masters are all unreachable."""
+    """A schedulerdb with the shipped layout and a dispatcher whose masters are all unreachable."""
 
     engine: Engine
     layout: FarmLayout
     clock: VirtualClock
-    backend: Buildbot08Backend
+    masters: MastersClient
+    dispatcher: Dispatcher
 
 
 def unreachable_masters(timeout: float = 2.0) -> MastersClient:
@@ -157,18 +175,19 @@ def seeded(scheduler_url: str, settings: Settings, layout: FarmLayout) -> Iterat
     scheduler_metadata.create_all(engine)
     clock = VirtualClock(START + 600)
     with unreachable_masters() as masters:
-        yield Seeded(engine, layout, clock, Buildbot08Backend(engine, layout, masters, clock))
+        dispatcher = dispatcher_of(engine, layout, masters, clock)
+        yield Seeded(engine, layout, clock, masters, dispatcher)
     engine.dispose()
 
 
 @dataclass
 class AgentFarm:
     """A farm without pushes (only the requests a test submits run), its masters' web
-    interface on free ports, and a backend talking to it."""
+    interface on free ports, and a dispatcher talking to it."""
 
     farm: Farm
     masters: MastersClient
-    backend: Buildbot08Backend
+    dispatcher: Dispatcher
     clobberer_url: str
 
     @property
@@ -191,8 +210,8 @@ def make_agent_farm(directory: Path) -> AgentFarm:
         clobberer_url=ported.clobberer_url,
     )
     masters = MastersClient(5.0, ported.clobberer_url)
-    backend = Buildbot08Backend(farm.databases.schedulerdb, farm.layout, masters, farm.clock)
-    return AgentFarm(farm, masters, backend, ported.clobberer_url)
+    dispatcher = dispatcher_of(farm.databases.schedulerdb, farm.layout, masters, farm.clock)
+    return AgentFarm(farm, masters, dispatcher, ported.clobberer_url)
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from buildapi.agent.actions import Outcome
-from buildapi.agent.buildbot08 import Buildbot08Backend
 from buildapi.agent.masters import MastersClient, StopResult
 from buildapi.farm.jobs import CANCELLED
 from buildapi.farm.server import free_ports
+from buildapi.selfserve.messages import Outcome
 from tests.unit.agent.conftest import (
     BUILD,
     REVISION,
@@ -14,6 +13,7 @@ from tests.unit.agent.conftest import (
     WHO,
     AgentFarm,
     count,
+    dispatcher_of,
     job,
     rows,
     snapshot,
@@ -35,7 +35,9 @@ def test_cancel_build_clobbers_a_build_builder_then_stops_it(served_farm: AgentF
     _bsid, (brid,) = submit(served_farm.engine, [BUILD])
     running = served_farm.running(brid)
 
-    outcome = served_farm.backend.perform(job("cancel_build", bid=build_id_of(served_farm, brid)))
+    outcome = served_farm.dispatcher.perform(
+        job("cancel_build", bid=build_id_of(served_farm, brid))
+    )
 
     assert outcome == Outcome(False, "Ok")
     assert [(c.slave, c.buildername) for c in served_farm.farm.clobbers] == [(running.slave, BUILD)]
@@ -48,13 +50,13 @@ def test_cancel_build_of_a_test_builder_does_not_clobber(served_farm: AgentFarm)
     served_farm.running(brid)
     bid = build_id_of(served_farm, brid)
 
-    assert served_farm.backend.perform(job("cancel_build", bid=bid)) == Outcome(False, "Ok")
+    assert served_farm.dispatcher.perform(job("cancel_build", bid=bid)) == Outcome(False, "Ok")
     assert served_farm.farm.clobbers == []
     assert request_result(served_farm, brid) == (1, CANCELLED)
-    assert served_farm.backend.perform(job("cancel_build", bid=bid)) == Outcome(
+    assert served_farm.dispatcher.perform(job("cancel_build", bid=bid)) == Outcome(
         False, "Build is complete, nothing to do"
     )
-    assert served_farm.backend.perform(job("cancel_build", bid=10**6)) == Outcome(
+    assert served_farm.dispatcher.perform(job("cancel_build", bid=10**6)) == Outcome(
         True, "No build with that id"
     )
 
@@ -66,8 +68,8 @@ def test_a_failed_clobber_means_no_stop(served_farm: AgentFarm) -> None:
     (closed,) = free_ports(1)
     with MastersClient(5.0, f"http://127.0.0.1:{closed}/clobberer") as masters:
         farm = served_farm.farm
-        backend = Buildbot08Backend(farm.databases.schedulerdb, farm.layout, masters, farm.clock)
-        outcome = backend.perform(job("cancel_build", bid=build_id_of(served_farm, brid)))
+        dispatcher = dispatcher_of(farm.databases.schedulerdb, farm.layout, masters, farm.clock)
+        outcome = dispatcher.perform(job("cancel_build", bid=build_id_of(served_farm, brid)))
 
     assert outcome.errors
     assert outcome.msg.startswith(f"Error cancelling build {build_id_of(served_farm, brid)}: ")
@@ -82,13 +84,13 @@ def test_master_unreachable_leaves_the_database_unchanged(quiet_farm: AgentFarm)
     cancel = job("cancel_build", bid=build_id_of(quiet_farm, brid))
     before = snapshot(quiet_farm.engine)
 
-    outcome = quiet_farm.backend.perform(cancel)
+    outcome = quiet_farm.dispatcher.perform(cancel)
 
     assert outcome.errors
     assert outcome.msg.startswith("Error cancelling build")
     assert "cannot reach bm2" in outcome.msg
     assert snapshot(quiet_farm.engine) == before
-    assert quiet_farm.backend.perform(cancel) == outcome
+    assert quiet_farm.dispatcher.perform(cancel) == outcome
     assert rows(quiet_farm.engine, "SELECT job_id, errors, msg FROM selfserve_actions") == [
         (cancel.request_id, 1, outcome.msg)
     ]
@@ -100,13 +102,13 @@ def test_cancel_of_a_request_claimed_meanwhile_stops_its_build(served_farm: Agen
     running = served_farm.running(brid)
     cancel = job("cancel_request", brid=brid)
 
-    outcome = served_farm.backend.perform(cancel)
+    outcome = served_farm.dispatcher.perform(cancel)
 
     where = f"build {running.number} on {running.master.name}"
     assert outcome == Outcome(False, f"{brid}: Ok (it was running; stopped {where})")
     assert request_result(served_farm, brid) == (1, CANCELLED)
     assert len(served_farm.farm.clobbers) == 1
-    assert served_farm.backend.perform(cancel) == outcome
+    assert served_farm.dispatcher.perform(cancel) == outcome
     assert len(served_farm.farm.clobbers) == 1
 
 
@@ -115,7 +117,7 @@ def test_cancel_revision_cancels_pending_and_stops_running(served_farm: AgentFar
     served_farm.running(claimed)
     _bs2, (pending,) = submit(served_farm.engine, ["Linux x86-64 mozilla-inbound pgo-build"])
 
-    outcome = served_farm.backend.perform(
+    outcome = served_farm.dispatcher.perform(
         job("cancel_revision", branch="mozilla-inbound", revision=REVISION[:12])
     )
 
@@ -139,8 +141,8 @@ def test_stopping_a_finished_build_is_nothing_to_do(served_farm: AgentFarm) -> N
 def test_new_build_at_revision_sends_one_change(served_farm: AgentFarm) -> None:
     send = job("new_build_at_revision", branch="mozilla-inbound", revision=REVISION)
 
-    assert served_farm.backend.perform(send) == Outcome(False, "Ok")
-    assert served_farm.backend.perform(send) == Outcome(False, "Ok")
+    assert served_farm.dispatcher.perform(send) == Outcome(False, "Ok")
+    assert served_farm.dispatcher.perform(send) == Outcome(False, "Ok")
 
     assert rows(
         served_farm.engine, "SELECT author, comments, branch, revision, revlink FROM changes"
@@ -157,7 +159,7 @@ def test_new_build_at_revision_sends_one_change(served_farm: AgentFarm) -> None:
 
 
 def test_new_build_at_revision_with_masters_down(quiet_farm: AgentFarm) -> None:
-    outcome = quiet_farm.backend.perform(
+    outcome = quiet_farm.dispatcher.perform(
         job("new_build_at_revision", branch="try", revision=REVISION)
     )
     assert outcome.errors

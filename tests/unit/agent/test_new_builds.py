@@ -1,4 +1,4 @@
-"""Nightly, PGO and single-builder requests on every engine; database outages and failures."""
+"""Nightly, PGO and single-builder requests on every engine."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import json
 import re
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from buildapi.agent.actions import Outcome, RetryLater
-from buildapi.agent.buildbot08 import GENERIC_ERROR, Buildbot08Backend
-from buildapi.agent.masters import MastersClient
-from buildapi.config import Settings
-from buildapi.db.engines import make_engine
-from buildapi.farm.server import free_ports
-from tests.unit.agent.conftest import REVISION, WHO, Seeded, count, job, rows, snapshot
+from buildapi.selfserve.messages import Outcome
+from tests.unit.agent.conftest import (
+    REVISION,
+    WHO,
+    Seeded,
+    count,
+    dispatcher_of,
+    job,
+    rows,
+)
 
 NOW = 1_780_000_600
 BUILDER = "Linux x86-64 mozilla-inbound build"
@@ -40,7 +41,7 @@ def test_nightly_requests_every_nightly_builder_of_the_branch(seeded: Seeded) ->
     )
     assert expected  # the shipped layout has nightlies (and l10n nightlies, left out)
 
-    outcome = seeded.backend.perform(
+    outcome = seeded.dispatcher.perform(
         job("new_nightly_at_revision", branch="mozilla-central", revision=REVISION, priority=2)
     )
 
@@ -67,10 +68,10 @@ def test_nightly_requests_every_nightly_builder_of_the_branch(seeded: Seeded) ->
 
 def test_pgo_with_the_configured_zone(seeded: Seeded) -> None:
     zone = ZoneInfo("America/Los_Angeles")
-    backend = Buildbot08Backend(
-        seeded.engine, seeded.layout, seeded.backend.masters, seeded.clock, zone=zone
+    dispatcher = dispatcher_of(
+        seeded.engine, seeded.layout, seeded.masters, seeded.clock, zone=zone
     )
-    outcome = backend.perform(
+    outcome = dispatcher.perform(
         job("new_pgobuild_at_revision", branch="mozilla-inbound", revision=REVISION, priority=0)
     )
     assert outcome == Outcome(False, "Ok")
@@ -87,7 +88,7 @@ def test_pgo_with_the_configured_zone(seeded: Seeded) -> None:
 
 
 def test_no_matching_builders_writes_nothing(seeded: Seeded) -> None:
-    outcome = seeded.backend.perform(
+    outcome = seeded.dispatcher.perform(
         job("new_nightly_at_revision", branch="try", revision=REVISION, priority=0)
     )
     assert outcome == Outcome(False, "No builds to create")
@@ -96,7 +97,7 @@ def test_no_matching_builders_writes_nothing(seeded: Seeded) -> None:
 
 
 def test_unknown_branch_or_builder(seeded: Seeded) -> None:
-    perform = seeded.backend.perform
+    perform = seeded.dispatcher.perform
     assert perform(
         job("new_pgobuild_at_revision", branch="nope", revision=REVISION, priority=0)
     ) == Outcome(True, "Unknown branch nope")
@@ -126,7 +127,7 @@ def test_unknown_branch_or_builder(seeded: Seeded) -> None:
 
 
 def test_build_for_builder_writes_change_sourcestamp_buildset_request(seeded: Seeded) -> None:
-    outcome = seeded.backend.perform(
+    outcome = seeded.dispatcher.perform(
         job(
             "new_build_for_builder",
             branch="mozilla-inbound-selfserve",
@@ -167,30 +168,3 @@ def test_build_for_builder_writes_change_sourcestamp_buildset_request(seeded: Se
     assert rows(
         seeded.engine, "SELECT buildername, priority, claimed_by_name FROM buildrequests"
     ) == [(BUILDER, 3, None)]
-
-
-def test_database_unavailable_asks_for_redelivery(seeded: Seeded, settings: Settings) -> None:
-    (port,) = free_ports(1)
-    gone = make_engine(f"postgresql://nobody:secret@127.0.0.1:{port}/schedulerdb", settings)
-    backend = Buildbot08Backend(gone, seeded.layout, seeded.backend.masters, seeded.clock)
-    with pytest.raises(RetryLater):
-        backend.perform(job("cancel_request", brid=1))
-    gone.dispose()
-
-
-class BrokenMasters(MastersClient):
-    def send_change(self, *args: object, **kwargs: object) -> None:
-        raise RuntimeError("unexpected")
-
-
-def test_an_unexpected_failure_is_answered_and_recorded(seeded: Seeded) -> None:
-    before = snapshot(seeded.engine)
-    send = job("new_build_at_revision", branch="try", revision=REVISION)
-    with BrokenMasters(1.0, "http://127.0.0.1:9/clobberer") as masters:
-        backend = Buildbot08Backend(seeded.engine, seeded.layout, masters, seeded.clock)
-        assert backend.perform(send) == Outcome(True, GENERIC_ERROR)
-    assert seeded.backend.perform(send) == Outcome(True, GENERIC_ERROR)
-    assert snapshot(seeded.engine) == before
-    assert rows(seeded.engine, "SELECT job_id, errors FROM selfserve_actions") == [
-        (send.request_id, 1)
-    ]

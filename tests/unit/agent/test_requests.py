@@ -8,10 +8,11 @@ import threading
 import pytest
 
 import buildapi.agent.buildbot08 as buildbot08
-from buildapi.agent.actions import Outcome
-from buildapi.agent.buildbot08 import Buildbot08Backend
+from buildapi.agent.dispatcher import Dispatcher
+from buildapi.agent.ledger import Ledger
 from buildapi.config import Settings
 from buildapi.db.engines import make_engine
+from buildapi.selfserve.messages import Outcome
 from tests.unit.agent.conftest import (
     BUILD,
     PROPERTIES,
@@ -21,6 +22,7 @@ from tests.unit.agent.conftest import (
     Seeded,
     claim,
     count,
+    dispatcher_of,
     finish,
     job,
     rows,
@@ -29,7 +31,7 @@ from tests.unit.agent.conftest import (
     unreachable_masters,
 )
 
-NOW = 1_780_000_600  # the seeded backend's clock
+NOW = 1_780_000_600  # the seeded clock
 MASTER = "buildbot-master01.bb.releng.example.com:/builds/buildbot/build1/master"
 
 
@@ -47,7 +49,7 @@ def test_reprioritize_changes_a_pending_request_only(seeded: Seeded) -> None:
     claim(seeded.engine, running, MASTER)
     claim(seeded.engine, done, MASTER)
     finish(seeded.engine, done)
-    perform = seeded.backend.perform
+    perform = seeded.dispatcher.perform
 
     assert perform(job("reprioritize", brid=pending, priority=5)) == Outcome(False, "Ok")
     assert perform(job("reprioritize", brid=running, priority=5)) == Outcome(
@@ -65,7 +67,7 @@ def test_reprioritize_changes_a_pending_request_only(seeded: Seeded) -> None:
 
 def test_cancel_pending_requests_then_their_buildset(seeded: Seeded) -> None:
     bsid, (first, second) = submit(seeded.engine, [BUILD, TEST])
-    perform = seeded.backend.perform
+    perform = seeded.dispatcher.perform
 
     assert perform(job("cancel_request", brid=first)) == Outcome(False, f"{first}: Ok")
     assert request_row(seeded, first) == (0, 0, None, 1, 6, NOW)
@@ -86,7 +88,7 @@ def test_cancel_of_a_request_claimed_by_an_unknown_master_is_an_error(seeded: Se
     claim(seeded.engine, brid, "elsewhere:/builds/master")
     before = snapshot(seeded.engine)
 
-    outcome = seeded.backend.perform(job("cancel_request", brid=brid))
+    outcome = seeded.dispatcher.perform(job("cancel_request", brid=brid))
 
     assert outcome.errors
     assert outcome.msg.startswith(f"Error cancelling build (request {brid}): no master")
@@ -97,7 +99,7 @@ def test_rebuild_request_copies_buildset_and_properties(seeded: Seeded) -> None:
     bsid, (brid,) = submit(seeded.engine, [TEST], external_idstring="ext-1")
     old_ssid = rows(seeded.engine, "SELECT sourcestampid FROM buildsets WHERE id = :i", i=bsid)
 
-    outcome = seeded.backend.perform(job("rebuild_request", brid=brid, count=3, priority=4))
+    outcome = seeded.dispatcher.perform(job("rebuild_request", brid=brid, count=3, priority=4))
 
     assert outcome == Outcome(False, "Ok")
     new = rows(
@@ -130,20 +132,20 @@ def test_rebuild_build_starts_from_the_build(seeded: Seeded) -> None:
     build_id = claim(seeded.engine, brid, MASTER)
     finish(seeded.engine, brid, results=2)
 
-    assert seeded.backend.perform(
+    assert seeded.dispatcher.perform(
         job("rebuild_build", bid=build_id, count=1, priority=0)
     ) == Outcome(False, "Ok")
     assert rows(seeded.engine, "SELECT buildername, complete FROM buildrequests ORDER BY id") == [
         (BUILD, 1),
         (BUILD, 0),
     ]
-    assert seeded.backend.perform(job("rebuild_build", bid=31337, count=1, priority=0)) == Outcome(
-        True, "No build with that id"
-    )
-    assert seeded.backend.perform(job("rebuild_request", brid=31337, count=1, priority=0)) == (
+    assert seeded.dispatcher.perform(
+        job("rebuild_build", bid=31337, count=1, priority=0)
+    ) == Outcome(True, "No build with that id")
+    assert seeded.dispatcher.perform(job("rebuild_request", brid=31337, count=1, priority=0)) == (
         Outcome(True, "No request with that id")
     )
-    assert seeded.backend.perform(job("rebuild_request", brid=brid, count=0, priority=0)).errors
+    assert seeded.dispatcher.perform(job("rebuild_request", brid=brid, count=0, priority=0)).errors
     assert count(seeded.engine, "buildrequests") == 2
 
 
@@ -151,8 +153,8 @@ def test_the_same_job_twice_acts_once(seeded: Seeded) -> None:
     _bsid, (brid,) = submit(seeded.engine, [BUILD])
     rebuild = job("rebuild_request", brid=brid, count=2, priority=0)
 
-    first = seeded.backend.perform(rebuild)
-    again = seeded.backend.perform(rebuild)
+    first = seeded.dispatcher.perform(rebuild)
+    again = seeded.dispatcher.perform(rebuild)
 
     assert first == again == Outcome(False, "Ok")
     assert count(seeded.engine, "buildsets") == 3
@@ -178,9 +180,9 @@ def test_a_second_agent_waits_for_the_first_and_answers_its_outcome(
         assert release.wait(30)
         return real_properties(connection, bsid)
 
-    class Watched(Buildbot08Backend):
-        def _stored(self, job_id: int) -> Outcome | None:
-            stored = super()._stored(job_id)
+    class Watched(Ledger):
+        def stored(self, job_id: int) -> Outcome | None:
+            stored = super().stored(job_id)
             checked.set()
             return stored
 
@@ -188,9 +190,9 @@ def test_a_second_agent_waits_for_the_first_and_answers_its_outcome(
     second_engine = make_engine(seeded.engine.url.render_as_string(hide_password=False), settings)
     outcomes: dict[str, Outcome] = {}
     with unreachable_masters() as masters:
-        second = Watched(second_engine, seeded.layout, masters, seeded.clock)
+        second = dispatcher_of(second_engine, seeded.layout, masters, seeded.clock, ledger=Watched)
         first_agent = threading.Thread(
-            target=lambda: outcomes.update(a=seeded.backend.perform(rebuild))
+            target=lambda: outcomes.update(a=seeded.dispatcher.perform(rebuild))
         )
         first_agent.start()
         assert inside.wait(30)
@@ -216,13 +218,13 @@ def test_two_agents_racing_on_a_cancel_act_once(seeded: Seeded, settings: Settin
     outcomes: list[Outcome] = []
 
     with unreachable_masters() as masters:
-        second = Buildbot08Backend(second_engine, seeded.layout, masters, seeded.clock)
+        second = dispatcher_of(second_engine, seeded.layout, masters, seeded.clock)
 
-        def run(backend: Buildbot08Backend) -> None:
+        def run(dispatcher: Dispatcher) -> None:
             start.wait(30)
-            outcomes.append(backend.perform(cancel))
+            outcomes.append(dispatcher.perform(cancel))
 
-        agents = [threading.Thread(target=run, args=(b,)) for b in (seeded.backend, second)]
+        agents = [threading.Thread(target=run, args=(d,)) for d in (seeded.dispatcher, second)]
         for agent in agents:
             agent.start()
         for agent in agents:
@@ -241,7 +243,7 @@ def test_cancel_revision_cancels_that_branch_only(seeded: Seeded) -> None:
     claim(seeded.engine, claimed, "elsewhere:/builds/master")
     finish(seeded.engine, done)
 
-    outcome = seeded.backend.perform(
+    outcome = seeded.dispatcher.perform(
         job("cancel_revision", branch="mozilla-inbound", revision=REVISION[:12].upper())
     )
 
@@ -258,20 +260,20 @@ def test_cancel_revision_cancels_that_branch_only(seeded: Seeded) -> None:
         (on_try, 0, None),
         (other_revision, 0, None),
     ]
-    assert seeded.backend.perform(
+    assert seeded.dispatcher.perform(
         job("cancel_revision", branch="mozilla-inbound", revision="0" * 12)
     ) == Outcome(False, "No incomplete requests at that revision")
 
 
 def test_cancel_revision_matches_the_short_branch_name_too(seeded: Seeded) -> None:
     _bsid, (brid,) = submit(seeded.engine, [BUILD], branch="mozilla-inbound")
-    assert seeded.backend.perform(
+    assert seeded.dispatcher.perform(
         job("cancel_revision", branch="mozilla-inbound", revision=REVISION)
     ) == Outcome(False, f"{brid}: Ok")
 
 
 def test_unknown_branches_and_bad_revisions_are_answered(seeded: Seeded) -> None:
-    perform = seeded.backend.perform
+    perform = seeded.dispatcher.perform
     assert perform(job("cancel_revision", branch="nope", revision=REVISION)) == Outcome(
         True, "Unknown branch nope"
     )

@@ -16,7 +16,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from buildapi.agent.actions import SELFSERVE_SUFFIX
 from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import NewJob, nth_newest_write
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
@@ -24,6 +23,7 @@ from buildapi.errors import BadInput, Conflict, NotFound, RateLimited, Unavailab
 from buildapi.parsing import json_field
 from buildapi.selfserve.auth import Identity
 from buildapi.selfserve.jobs import UNRECORDABLE
+from buildapi.selfserve.messages import SELFSERVE_SUFFIX
 from buildapi.web.auth import Actor
 from buildapi.web.deps import AppState, State
 from buildapi.web.forms import int_field, read_fields
