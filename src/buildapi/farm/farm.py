@@ -188,9 +188,8 @@ class Farm:
             return build
 
     def find_build(self, master_name: str, buildername: str, number: int) -> StatusBuild | None:
-        master = next(m for m in self.layout.masters if m.name == master_name)
         with self.databases.statusdb.connect() as connection:
-            return find_build(connection, f"{master.http_url}/", buildername, number)
+            return find_build(connection, master_name, buildername, number)
 
     def send_change(self, change: NewChange) -> int:
         """A change arriving through a master's change hook; schedulers act on the next step."""
@@ -460,7 +459,7 @@ class Farm:
     def _next_number(self, status: Connection, master: Master, buildername: str) -> int:
         key = (master.name, buildername)
         if key not in self._numbers:
-            self._numbers[key] = last_buildnumber(status, buildername, f"{master.http_url}/")
+            self._numbers[key] = last_buildnumber(status, buildername, master.name)
         self._numbers[key] += 1
         return self._numbers[key]
 

@@ -51,19 +51,22 @@ def merged_requests_share_number_and_start(farm: Farm) -> None:
 
 
 def build_numbers_increase(farm: Farm) -> None:
+    """Per master (by name, whatever port it listened on) and builder, each physical build has
+    its own number, and numbers grow with start time: a restart or a retry never reuses one."""
     found = rows(
         farm.databases.statusdb,
-        "SELECT builder_id, buildnumber, starttime FROM builds ORDER BY builder_id, id",
+        "SELECT m.name, bl.name, b.buildnumber, b.starttime FROM builds b "
+        "JOIN builders bl ON bl.id = b.builder_id JOIN masters m ON m.id = b.master_id "
+        "ORDER BY m.name, bl.name, b.id",
     )
-    last: dict[int, tuple[int, object]] = {}
-    for builder_id, number, start in found:
-        if builder_id in last:
-            previous_number, previous_start = last[builder_id]
-            assert number > previous_number, (
-                f"builder {builder_id}: {number} after {previous_number}"
-            )
+    last: dict[tuple[str, str], tuple[int, object]] = {}
+    for master, builder, number, start in found:
+        key = (master, builder)
+        if key in last:
+            previous_number, previous_start = last[key]
+            assert number > previous_number, f"{key}: {number} after {previous_number}"
             assert start >= previous_start
-        last[builder_id] = (number, start)
+        last[key] = (number, start)
 
 
 def buildsets_complete_with_their_requests(farm: Farm) -> None:

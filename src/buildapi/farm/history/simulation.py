@@ -394,7 +394,7 @@ class History:
         return share * len(self.selector.tests_for(request.buildername, stamp.selection))
 
     def _next_number(self, master: Master, buildername: str) -> int:
-        key = (f"{master.http_url}/", buildername)
+        key = (master.name, buildername)
         self.numbers[key] = self.numbers.get(key, -1) + 1
         return self.numbers[key]
 
