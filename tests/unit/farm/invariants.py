@@ -19,6 +19,7 @@ def check_all(farm: Farm) -> None:
     merged_requests_share_number_and_start(farm)
     build_numbers_increase(farm)
     buildsets_complete_with_their_requests(farm)
+    buildset_results_follow_their_requests(farm)
     statusdb_agrees(farm)
     retries_come_back(farm)
     idle_slaves_leave_nothing_claimable(farm)
@@ -77,6 +78,18 @@ def buildsets_complete_with_their_requests(farm: Farm) -> None:
         "HAVING bs.complete != MIN(br.complete)",
     )
     assert wrong == [], f"buildsets out of step with their requests: {wrong[:5]}"
+
+
+def buildset_results_follow_their_requests(farm: Farm) -> None:
+    """A complete buildset succeeded (0) when every request ended 0 or 1, else failed (2)."""
+    wrong = rows(
+        farm.databases.schedulerdb,
+        "SELECT bs.id, bs.results, MAX(br.results) FROM buildsets bs "
+        "JOIN buildrequests br ON br.buildsetid = bs.id WHERE bs.complete = 1 "
+        "GROUP BY bs.id, bs.results "
+        "HAVING bs.results != CASE WHEN MAX(br.results) <= 1 THEN 0 ELSE 2 END",
+    )
+    assert wrong == [], f"buildsets with the wrong results: {wrong[:5]}"
 
 
 def statusdb_agrees(farm: Farm) -> None:
