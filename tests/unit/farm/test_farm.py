@@ -14,7 +14,7 @@ from sqlalchemy import text, update
 from buildapi.config import load_settings
 from buildapi.db.schema.scheduler import buildrequests
 from buildapi.farm.farm import Farm
-from buildapi.farm.jobs import CANCELLED
+from buildapi.farm.jobs import FAILURE
 from buildapi.farm.launch import with_free_ports
 from buildapi.layout import load_layout
 from tests.unit.farm.conftest import make_farm
@@ -74,7 +74,7 @@ class FarmMachine(RuleBasedStateMachine):
             f"SELECT complete, results FROM buildrequests WHERE id IN "
             f"({','.join(map(str, build.brids))})",
         )
-        assert set(found) == {(1, CANCELLED)}
+        assert set(found) == {(1, FAILURE)}
         self.farm.step()
 
     @rule(pick=st.integers(min_value=0, max_value=10_000), priority=st.integers(-5, 5))
