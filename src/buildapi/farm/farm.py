@@ -27,10 +27,10 @@ from buildapi.db.queries.status_builds import (
     find_build,
     last_buildnumber,
 )
-from buildapi.errors import Conflict, NotFound
+from buildapi.errors import NotFound
 from buildapi.farm.idle import REASON as IDLE_REASON
 from buildapi.farm.idle import IdleBuilder, IdleJobs
-from buildapi.farm.jobs import CANCELLED, RETRY, is_good, plan_job
+from buildapi.farm.jobs import FAILURE, RETRY, is_good, plan_job
 from buildapi.farm.properties import BuildFacts, finish_properties, start_properties
 from buildapi.farm.pushes import make_push
 from buildapi.farm.routing import Routing
@@ -174,23 +174,24 @@ class Farm:
 
     # -- the masters' web interface calls these ---------------------------------------------
 
-    def stop_build(self, master_name: str, buildername: str, number: int) -> RunningBuild:
-        """Stop a running build (or idle job) now; it finishes as CANCELLED."""
+    def stop_build(self, master_name: str, buildername: str, number: int) -> RunningBuild | None:
+        """Stop a running build (or idle job) now. Buildbot 0.8 has no CANCELLED: a stopped
+        build ends cut short as FAILURE, and so do its requests. None when the build had
+        already finished: stopping it again changes nothing."""
         with self.lock:
             key = (master_name, buildername, number)
             build = self.running.get(key) or self.idling.get(key)
             if build is None:
                 if self.find_build(master_name, buildername, number) is None:
                     raise NotFound(f"no build {number} of {buildername!r} on {master_name}")
-                raise Conflict(f"build {number} of {buildername!r} is not running")
+                return None
             with self._transaction() as (scheduler, status):
-                self._complete(scheduler, status, build, CANCELLED, self.clock.now())
+                self._complete(scheduler, status, build, FAILURE, self.clock.now(), stopped=True)
             return build
 
     def find_build(self, master_name: str, buildername: str, number: int) -> StatusBuild | None:
-        master = next(m for m in self.layout.masters if m.name == master_name)
         with self.databases.statusdb.connect() as connection:
-            return find_build(connection, f"{master.http_url}/", buildername, number)
+            return find_build(connection, master_name, buildername, number)
 
     def send_change(self, change: NewChange) -> int:
         """A change arriving through a master's change hook; schedulers act on the next step."""
@@ -269,6 +270,7 @@ class Farm:
         build: RunningBuild,
         result: int,
         now: float,
+        stopped: bool = False,
     ) -> None:
         del (self.idling if build.idle else self.running)[build.key]
         self.slaves.release(build.slave)
@@ -293,6 +295,7 @@ class Farm:
                 int(build.started),
                 int(now),
                 result,
+                stopped=stopped,
             ),
         )
         builder = self.layout.builders.get(build.buildername)  # None for idle jobs
@@ -460,7 +463,7 @@ class Farm:
     def _next_number(self, status: Connection, master: Master, buildername: str) -> int:
         key = (master.name, buildername)
         if key not in self._numbers:
-            self._numbers[key] = last_buildnumber(status, buildername, f"{master.http_url}/")
+            self._numbers[key] = last_buildnumber(status, buildername, master.name)
         self._numbers[key] += 1
         return self._numbers[key]
 

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 
 from buildapi.db.queries.status_builds import StatusStep as Step
-from buildapi.farm.jobs import CANCELLED, EXCEPTION, FAILURE, RETRY, SUCCESS, WARNINGS
+from buildapi.farm.jobs import EXCEPTION, FAILURE, RETRY, SUCCESS, WARNINGS
 from buildapi.farm.selection import suite_of
 
-# Results of builds cut short (a lost slave, a retry, a stop): only their first steps ran.
-CUT_SHORT = frozenset({EXCEPTION, RETRY, CANCELLED})
+# Results of builds cut short (a lost slave, a retry): only their first steps ran. A stopped
+# build is cut short too, though it ends as a plain FAILURE.
+CUT_SHORT = frozenset({EXCEPTION, RETRY})
 JITTER = (0.75, 1.25)  # each step's share of a build varies by this factor
 PERFORMANCE_STEP = "Run performance tests"
 
@@ -120,14 +121,21 @@ def _after_failure(buildername: str, kind: str) -> tuple[StepTemplate, ...]:
 
 
 def plan_steps(
-    rng: random.Random, buildername: str, kind: str, start: int, end: int, result: int
+    rng: random.Random,
+    buildername: str,
+    kind: str,
+    start: int,
+    end: int,
+    result: int,
+    *,
+    stopped: bool = False,
 ) -> list[Step]:
     """The steps of a build of `buildername` that ran from `start` to `end` (epoch seconds)
     and ended with `result`: in order, each starting where the previous one ended. A build
-    cut short ran only its first steps, the last one ending with its result; a failed build
-    skips what follows its failed main step (upload), except steps that always run; main
-    steps carry a failure or warnings. Called for every finished build, so kept lean."""
-    cut_short = result in CUT_SHORT
+    cut short (or `stopped`) ran only its first steps, the last one ending with its result; a
+    failed build skips what follows its failed main step (upload), except steps that always
+    run; main steps carry a failure or warnings. Called for every finished build, so lean."""
+    cut_short = stopped or result in CUT_SHORT
     if cut_short:
         chosen = templates(buildername, kind)
         chosen = chosen[: rng.randint(1, len(chosen))]
@@ -139,7 +147,7 @@ def plan_steps(
     spread, draw = high - low, rng.random
     weights = [t.weight * (low + spread * draw()) for t in chosen]
     scale = (end - start) / sum(weights)
-    marked = result in (WARNINGS, FAILURE)
+    marked = not cut_short and result in (WARNINGS, FAILURE)
     steps, at, done = [], start, 0.0
     for template, weight in zip(chosen, weights, strict=True):
         done += weight

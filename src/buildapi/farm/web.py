@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from buildapi.db.queries.changes import NewChange
-from buildapi.errors import BadInput, BuildAPIError, Conflict, NotFound
+from buildapi.errors import BadInput, BuildAPIError, NotFound
 from buildapi.farm.farm import Farm
 from buildapi.layout import Master
 from buildapi.parsing import json_field
@@ -48,7 +48,7 @@ def create_farm_app(farm: Farm, ports: Mapping[int, Master], clobberer_port: int
     return Starlette(routes=[Route("/{path:path}", dispatch, methods=methods)])
 
 
-STATUS = {BadInput: 400, NotFound: 404, Conflict: 409}
+STATUS = {BadInput: 400, NotFound: 404}
 
 
 def _error(exc: BuildAPIError) -> Response:
@@ -68,6 +68,7 @@ async def _master(request: Request, farm: Farm, master: Master) -> Response:
         if len(parts) == 4 and method == "GET":
             return await run_in_threadpool(_build_page, farm, master, parts[1], number)
         if len(parts) == 5 and parts[4] == "stop" and method == "POST":
+            # A real master redirects to the build page whether the build was running or not.
             await run_in_threadpool(farm.stop_build, master.name, parts[1], number)
             target = f"/builders/{quote(parts[1], safe='')}/builds/{number}"
             return RedirectResponse(target, status_code=302)

@@ -19,6 +19,7 @@ def check_all(farm: Farm) -> None:
     merged_requests_share_number_and_start(farm)
     build_numbers_increase(farm)
     buildsets_complete_with_their_requests(farm)
+    buildset_results_follow_their_requests(farm)
     statusdb_agrees(farm)
     retries_come_back(farm)
     idle_slaves_leave_nothing_claimable(farm)
@@ -51,19 +52,22 @@ def merged_requests_share_number_and_start(farm: Farm) -> None:
 
 
 def build_numbers_increase(farm: Farm) -> None:
+    """Per master (by name, whatever port it listened on) and builder, each physical build has
+    its own number, and numbers grow with start time: a restart or a retry never reuses one."""
     found = rows(
         farm.databases.statusdb,
-        "SELECT builder_id, buildnumber, starttime FROM builds ORDER BY builder_id, id",
+        "SELECT m.name, bl.name, b.buildnumber, b.starttime FROM builds b "
+        "JOIN builders bl ON bl.id = b.builder_id JOIN masters m ON m.id = b.master_id "
+        "ORDER BY m.name, bl.name, b.id",
     )
-    last: dict[int, tuple[int, object]] = {}
-    for builder_id, number, start in found:
-        if builder_id in last:
-            previous_number, previous_start = last[builder_id]
-            assert number > previous_number, (
-                f"builder {builder_id}: {number} after {previous_number}"
-            )
+    last: dict[tuple[str, str], tuple[int, object]] = {}
+    for master, builder, number, start in found:
+        key = (master, builder)
+        if key in last:
+            previous_number, previous_start = last[key]
+            assert number > previous_number, f"{key}: {number} after {previous_number}"
             assert start >= previous_start
-        last[builder_id] = (number, start)
+        last[key] = (number, start)
 
 
 def buildsets_complete_with_their_requests(farm: Farm) -> None:
@@ -74,6 +78,18 @@ def buildsets_complete_with_their_requests(farm: Farm) -> None:
         "HAVING bs.complete != MIN(br.complete)",
     )
     assert wrong == [], f"buildsets out of step with their requests: {wrong[:5]}"
+
+
+def buildset_results_follow_their_requests(farm: Farm) -> None:
+    """A complete buildset succeeded (0) when every request ended 0 or 1, else failed (2)."""
+    wrong = rows(
+        farm.databases.schedulerdb,
+        "SELECT bs.id, bs.results, MAX(br.results) FROM buildsets bs "
+        "JOIN buildrequests br ON br.buildsetid = bs.id WHERE bs.complete = 1 "
+        "GROUP BY bs.id, bs.results "
+        "HAVING bs.results != CASE WHEN MAX(br.results) <= 1 THEN 0 ELSE 2 END",
+    )
+    assert wrong == [], f"buildsets with the wrong results: {wrong[:5]}"
 
 
 def statusdb_agrees(farm: Farm) -> None:

@@ -23,7 +23,6 @@ from buildapi.farm import idle
 from buildapi.farm.farm import Farm
 from buildapi.farm.history import HistoryStats, write_history
 from buildapi.farm.jobs import (
-    CANCELLED,
     EXCEPTION,
     FAILURE,
     RETRY,
@@ -174,12 +173,18 @@ def test_every_shipped_test_builder_has_a_recognized_main_step(layout: FarmLayou
 
 
 @pytest.mark.parametrize("kind", ["build", "test", "talos", "l10n", "nightly", "pgo", "idle"])
-@pytest.mark.parametrize("result", [SUCCESS, WARNINGS, FAILURE, EXCEPTION, RETRY, CANCELLED])
+@pytest.mark.parametrize(
+    ("result", "stopped"),
+    [
+        *((result, False) for result in (SUCCESS, WARNINGS, FAILURE, EXCEPTION, RETRY)),
+        (FAILURE, True),  # stopped
+    ],
+)
 @pytest.mark.parametrize(("start", "end"), [(1000, 1000), (1000, 1003), (1000, 5000)])
-def test_plans_tile_the_build(kind: str, result: int, start: int, end: int) -> None:
+def test_plans_tile_the_build(kind: str, result: int, stopped: bool, start: int, end: int) -> None:
     name = "Ubuntu VM 12.04 x64 mozilla-inbound opt test mochitest-1"
     for seed in range(20):
-        steps = plan_steps(random.Random(seed), name, kind, start, end, result)
+        steps = plan_steps(random.Random(seed), name, kind, start, end, result, stopped=stopped)
         assert_tiled(
             {
                 "name": kind,
@@ -188,7 +193,7 @@ def test_plans_tile_the_build(kind: str, result: int, start: int, end: int) -> N
                 "steps": [(i, s.name, s.start, s.end, s.status) for i, s in enumerate(steps)],
             }
         )
-        if result in (RETRY, EXCEPTION, CANCELLED):
+        if stopped or result in (RETRY, EXCEPTION):
             assert steps[-1].status == result, "a build cut short ends in its last step"
             assert all(step.status == SUCCESS for step in steps[:-1])
         else:
@@ -393,7 +398,7 @@ def nothing_waits_for_new_idle_jobs(farm: Farm) -> None:
             assert builder.slavepool not in started, f"{name} waits beside an idle job"
 
 
-def test_a_stopped_idle_job_ends_cancelled_in_its_last_step(quiet_farm: Farm) -> None:
+def test_a_stopped_idle_job_ends_failed_in_its_last_step(quiet_farm: Farm) -> None:
     farm = quiet_farm
     for _ in range(200):
         farm.advance(600.0, tick=120.0)
@@ -408,9 +413,9 @@ def test_a_stopped_idle_job_ends_cancelled_in_its_last_step(quiet_farm: Farm) ->
         farm.databases.statusdb,
         f'SELECT name, status FROM steps WHERE build_id = {job.status_id} ORDER BY "order"',
     )
-    assert steps and steps[-1][1] == CANCELLED
+    assert steps and steps[-1][1] == FAILURE
     result = rows(farm.databases.statusdb, f"SELECT result FROM builds WHERE id = {job.status_id}")
-    assert result == [(CANCELLED,)]
+    assert result == [(FAILURE,)]
 
 
 def test_idle_builders_are_a_few_of_the_biggest_test_pools(settings: Settings) -> None:

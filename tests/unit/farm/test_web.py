@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from buildapi.config import load_settings
 from buildapi.farm.farm import Farm
-from buildapi.farm.jobs import CANCELLED
+from buildapi.farm.jobs import FAILURE, SUCCESS
 from buildapi.farm.launch import with_free_ports
 from buildapi.farm.server import FarmServer
 from buildapi.farm.web import create_farm_app
@@ -63,7 +63,16 @@ def test_build_page_names_the_slave(farm: Farm, app, running) -> None:  # type: 
     assert running.buildername in slave.text
 
 
-def test_stop_cancels_the_build(farm: Farm, app, running) -> None:  # type: ignore[no-untyped-def]
+def status_rows(farm: Farm) -> list:
+    return rows(
+        farm.databases.statusdb,
+        "SELECT (SELECT COUNT(*) FROM builds), (SELECT COUNT(*) FROM steps), "
+        "(SELECT COUNT(*) FROM builds WHERE endtime IS NULL)",
+    )
+
+
+def test_stop_fails_the_build(farm: Farm, app, running) -> None:  # type: ignore[no-untyped-def]
+    """Buildbot 0.8 has no CANCELLED: a stopped build and its requests end as FAILURE."""
     client = client_for(app, running.master.http_port)
     path = build_path(running.buildername, running.number)
     stopped = client.post(f"{path}/stop", data={"comments": "no", "username": "me@x.org"})
@@ -74,15 +83,28 @@ def test_stop_cancels_the_build(farm: Farm, app, running) -> None:  # type: igno
         f"SELECT DISTINCT complete, results FROM buildrequests WHERE id IN "
         f"({','.join(map(str, running.brids))})",
     )
-    assert results == [(1, CANCELLED)]
+    assert results == [(1, FAILURE)]
     assert rows(
         farm.databases.statusdb, f"SELECT result FROM builds WHERE id = {running.status_id}"
-    ) == [(CANCELLED,)]
-    assert "cancelled" in client.get(path).text
-    before = counts(farm)
+    ) == [(FAILURE,)]
+    steps = rows(
+        farm.databases.statusdb,
+        f'SELECT status FROM steps WHERE build_id = {running.status_id} ORDER BY "order"',
+    )
+    assert steps[-1] == (FAILURE,) and set(steps[:-1]) <= {(SUCCESS,)}, "cut short"
+    assert "failure" in client.get(path).text
+
+
+def test_stopping_a_finished_build_redirects_and_changes_nothing(farm: Farm, app, running) -> None:  # type: ignore[no-untyped-def]
+    """A real master answers 302 whether the build was running or not, so a 302 alone does
+    not say that a build was stopped."""
+    client = client_for(app, running.master.http_port)
+    path = build_path(running.buildername, running.number)
+    assert client.post(f"{path}/stop").status_code == 302
+    before = (counts(farm), status_rows(farm))
     again = client.post(f"{path}/stop")
-    assert again.status_code == 409
-    assert counts(farm) == before
+    assert (again.status_code, again.headers["location"]) == (302, path)
+    assert (counts(farm), status_rows(farm)) == before
 
 
 @pytest.mark.parametrize(

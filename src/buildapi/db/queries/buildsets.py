@@ -19,6 +19,7 @@ from buildapi.db.schema.scheduler import (
 
 # property name -> (value, source), as Buildbot keeps them
 Properties = Mapping[str, tuple[Any, str]]
+SUCCESS, WARNINGS, FAILURE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,9 @@ def buildset_properties_of(connection: Connection, bsid: int) -> dict[str, tuple
     return decoded
 
 
-def complete_buildsets(connection: Connection, bsids: Sequence[int], now: int) -> list[int]:
-    """Complete each buildset whose requests are all complete; return the ones completed."""
+def complete_buildsets(connection: Connection, bsids: Sequence[int], now: float) -> list[int]:
+    """Complete each buildset whose requests are all complete (one without requests too);
+    return the ones completed."""
     done: list[int] = []
     for bsid in sorted(set(bsids)):
         open_requests, worst = connection.execute(
@@ -131,13 +133,19 @@ def complete_buildsets(connection: Connection, bsids: Sequence[int], now: int) -
                 buildrequests.c.buildsetid == bsid
             )
         ).one()
-        if open_requests == 0:
-            results = 0 if not worst else (1 if worst == 1 else 2)
+        if not open_requests:  # 0, or NULL when the buildset has no requests
             changed = connection.execute(
                 update(buildsets)
                 .where(buildsets.c.id == bsid, buildsets.c.complete == 0)
-                .values(complete=1, complete_at=now, results=results)
+                .values(complete=1, complete_at=now, results=buildset_results(worst))
             ).rowcount
             if changed:
                 done.append(bsid)
     return done
+
+
+def buildset_results(worst: int | None) -> int:
+    """A complete buildset's results as Buildbot 0.8 gives them, from its requests' highest
+    result (None: no requests): SUCCESS when all ended SUCCESS or WARNINGS, else FAILURE.
+    Never WARNINGS; every result code above WARNINGS is a bad one (CANCELLED too)."""
+    return SUCCESS if worst is None or worst <= WARNINGS else FAILURE

@@ -28,14 +28,15 @@ def next_ids(connection: Connection, metadata: MetaData) -> dict[str, int]:
 
 
 def last_buildnumbers(connection: Connection) -> dict[tuple[str, str], int]:
-    """(master url, builder name) -> the highest build number the statusdb holds."""
+    """(master name, builder name) -> the highest build number the statusdb holds; by name,
+    as `status_builds.last_buildnumber`, so numbers go on across a master's port changes."""
     rows = connection.execute(
-        select(masters.c.url, builders.c.name, func.max(builds.c.buildnumber))
+        select(masters.c.name, builders.c.name, func.max(builds.c.buildnumber))
         .join(builders, builders.c.id == builds.c.builder_id)
         .join(masters, masters.c.id == builds.c.master_id)
-        .group_by(masters.c.url, builders.c.name)
+        .group_by(masters.c.name, builders.c.name)
     )
-    return {(url, name): int(number) for url, name, number in rows}
+    return {(master, name): int(number) for master, name, number in rows}
 
 
 @dataclass(frozen=True)

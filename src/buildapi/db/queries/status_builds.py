@@ -205,14 +205,16 @@ class StatusWriter:
         return int(found)
 
 
-def last_buildnumber(connection: Connection, buildername: str, master_url: str) -> int:
-    """The highest build number this master has used for this builder (-1 when none)."""
+def last_buildnumber(connection: Connection, buildername: str, master_name: str) -> int:
+    """The highest build number this master has used for this builder (-1 when none). By the
+    master's name, not its URL: a master restarted on another port keeps counting, as a real
+    one does from its builder's status directory."""
     return int(
         connection.execute(
             select(func.coalesce(func.max(builds.c.buildnumber), -1))
             .join(builders, builders.c.id == builds.c.builder_id)
             .join(masters, masters.c.id == builds.c.master_id)
-            .where(builders.c.name == buildername, masters.c.url == master_url)
+            .where(builders.c.name == buildername, masters.c.name == master_name)
         ).scalar()
     )
 
@@ -232,9 +234,10 @@ class StatusBuild:
 
 
 def find_build(
-    connection: Connection, master_url: str, buildername: str, number: int
+    connection: Connection, master_name: str, buildername: str, number: int
 ) -> StatusBuild | None:
-    """The newest build with this number of this builder on this master."""
+    """The newest build with this number of this builder on this master (by name, so the
+    builds it ran before a restart on another port are still its own)."""
     row = connection.execute(
         select(builds.c.id, slaves.c.name, builds.c.starttime, builds.c.endtime, builds.c.result)
         .join(builders, builders.c.id == builds.c.builder_id)
@@ -242,7 +245,7 @@ def find_build(
         .join(slaves, slaves.c.id == builds.c.slave_id)
         .where(
             builders.c.name == buildername,
-            masters.c.url == master_url,
+            masters.c.name == master_name,
             builds.c.buildnumber == number,
         )
         .order_by(builds.c.id.desc())

@@ -7,7 +7,7 @@ import random
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from buildapi.db.queries.buildsets import encode
+from buildapi.db.queries.buildsets import buildset_results, encode
 from buildapi.db.queries.status_builds import naive_utc
 from buildapi.farm.farm import HEARTBEAT_FARM_SECONDS
 from buildapi.farm.history.calibration import Calibration, expected_tests, good_build_share
@@ -394,7 +394,7 @@ class History:
         return share * len(self.selector.tests_for(request.buildername, stamp.selection))
 
     def _next_number(self, master: Master, buildername: str) -> int:
-        key = (f"{master.http_url}/", buildername)
+        key = (master.name, buildername)
         self.numbers[key] = self.numbers.get(key, -1) + 1
         return self.numbers[key]
 
@@ -506,8 +506,3 @@ def heartbeat(start: int, until: int) -> int:
     """A running build's masters refresh `claimed_at` every heartbeat: its last one by `until`."""
     beat = int(HEARTBEAT_FARM_SECONDS)
     return start + (until - start) // beat * beat
-
-
-def buildset_results(worst: int) -> int:
-    """A complete buildset's results from its requests' worst: success, warnings or failure."""
-    return 0 if worst == 0 else (1 if worst == 1 else 2)
