@@ -33,7 +33,8 @@ LAYERS: dict[str, list[set[str]]] = {
     "buildapi.agent": [
         {"__init__", "ledger", "masters"},
         {"backend"},
-        {"cancelling", "buildbot08"},
+        {"stopping", "buildbot08"},
+        {"cancelling", "races"},
         {"actions"},
         {"dispatcher"},
         {"consumer"},

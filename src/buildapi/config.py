@@ -109,6 +109,16 @@ class Settings(BaseSettings):
     agent_http_timeout_seconds: float = Field(
         30.0, gt=0, description="Timeout of every HTTP call the agent makes to masters."
     )
+    agent_stop_confirm_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long the agent waits for a build it asked a master to stop to end.",
+    )
+    agent_race_check_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds between the agent's looks for builds of requests it cancelled.",
+    )
     clobberer_token: str = Field(
         "", description="Bearer token the agent sends to the clobberer; empty = none."
     )

@@ -168,6 +168,7 @@ def contract(
             broker_url=amqp,
             clobberer_url=clobberer.url,
             outbox_every_seconds=0.5,
+            agent_race_check_seconds=1.0,
             **master.layout_files(root / "layout"),
             **broker_names(),
         )

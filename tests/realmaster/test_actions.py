@@ -9,6 +9,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from buildapi.agent.backend import RunningBuild
+from buildapi.agent.buildbot08 import Buildbot08Backend
+from buildapi.agent.ledger import Ledger
+from buildapi.agent.masters import MastersClient
+from buildapi.agent.stopping import StopEnd, Stopper
+from buildapi.clock import SystemClock
 from buildapi.db.schema.scheduler import buildrequests, buildset_properties, buildsets, changes
 from tests.realmaster.conftest import USER, Contract
 from tests.realmaster.harness import BRANCH, SCHEDULED
@@ -234,3 +240,44 @@ def test_new_build_for_builder_runs_with_its_properties(contract: Contract) -> N
         ].complete
         == 1
     )
+
+
+def test_a_build_the_master_starts_for_a_cancelled_request_is_stopped(contract: Contract) -> None:
+    """The claim race: a 0.8.2 master reads the unclaimed requests, then claims them with an
+    UPDATE that does not check `complete`, so a request cancelled in between still runs. The
+    master is held in that window while the agent cancels."""
+    revision = contract.revision()
+    with contract.master.claims_held():
+        brids = push(contract, revision)
+        brid = brids[BUILDER]
+        contract.wait(
+            lambda: any(brid in held for held in contract.master.held_claims()),
+            "the master holding its claim",
+        )
+        answer = contract.act("DELETE", f"/self-serve/{BRANCH}/request/{brid}")
+        assert answer == {"errors": False, "msg": f"{brid}: Ok"}
+        assert contract.request(brid).results == CANCELLED
+    # Released, the master claims the cancelled request and starts its build anyway...
+    build = contract.wait_running(brid)
+    # ...and the agent stops it: the build ends though its gate never opens.
+    contract.wait(
+        lambda: contract.builds_of(brid)[-1].finish_time is not None,
+        "the agent stopping the build of a cancelled request",
+    )
+    assert contract.builds_of(brid)[-1].id == build.id
+    assert contract.request(brid).complete == 1
+    assert contract.request(brids[OTHER_BUILDER]).complete == 0
+
+
+def test_a_stop_of_a_finished_build_reads_as_finished(contract: Contract) -> None:
+    """A real master redirects a stop of a finished build like any other; the records say
+    the build had ended on its own."""
+    _revision, brids = finished(contract)
+    brid = brids[BUILDER]
+    build = RunningBuild(contract.layout.masters[0], BUILDER, contract.builds_of(brid)[-1].number)
+    with MastersClient(10.0, contract.clobberer.url) as masters:
+        masters.stop_build(build.master, BUILDER, build.number, USER, "late")
+        ledger = Ledger(contract.databases.schedulerdb, SystemClock())
+        stopper = Stopper(ledger, Buildbot08Backend(contract.layout, masters), 10.0)
+        assert stopper.stop(brid, build, USER, "late") is StopEnd.FINISHED
+    assert contract.request(brid).results == SUCCESS

@@ -14,9 +14,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from buildapi.agent.buildbot08 import Buildbot08Backend
+from buildapi.agent.dispatcher import SCHEMA_ERROR, Dispatcher
+from buildapi.agent.ledger import Ledger
+from buildapi.agent.masters import MastersClient
+from buildapi.clock import SystemClock
+from buildapi.config import load_settings
 from buildapi.db.compatibility import check_scheduler_schema
 from buildapi.db.engines import normalize_url
+from buildapi.db.schema import scheduler_metadata
 from buildapi.errors import UnsupportedSchema
+from buildapi.layout import load_layout
+from buildapi.selfserve.messages import JobRequest
 from tests.realmaster.harness import buildbot_db_url, buildbot_env, check
 from tests.services import service_url
 
@@ -84,3 +93,27 @@ def test_web_and_agent_refuse_it_in_one_line(
     assert result.returncode == 1, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(REFUSAL)
+
+
+@pytest.mark.parametrize("with_markers", [True, False])
+def test_a_job_on_it_is_answered_with_the_schema_error(
+    later_database: str, with_markers: bool, tmp_path: Path
+) -> None:
+    """An agent that could not check at start (the database was down) meets the later schema
+    in its first statement: the job gets an error answer instead of coming back forever."""
+    engine = create_engine(normalize_url(later_database))
+    markers = scheduler_metadata.tables["selfserve_actions"]
+    markers.drop(engine, checkfirst=True)
+    if with_markers:
+        markers.create(engine)
+    settings = load_settings(data_dir=tmp_path)
+    with MastersClient(5.0, "http://127.0.0.1:1/clobberer") as masters:
+        layout = load_layout(settings)
+        backend = Buildbot08Backend(layout, masters)
+        dispatcher = Dispatcher(Ledger(engine, SystemClock()), backend, layout)
+        cancel = JobRequest(request_id=7, action="cancel_request", who="me", when=0,
+                            args={"brid": 1})  # fmt: skip
+        outcome = dispatcher.perform(cancel)
+    assert outcome.errors and outcome.msg.startswith(SCHEMA_ERROR), outcome
+    assert dispatcher.perform(cancel) == outcome
+    engine.dispose()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from buildapi.agent.backend import Backend, FarmError, RunningBuild
 from buildapi.agent.cancelling import STOP_COMMENT, cancel
 from buildapi.agent.ledger import Ledger, Txn
+from buildapi.agent.stopping import StopEnd, Stopper, still_running
 from buildapi.db.queries.actions import RequestState
 from buildapi.layout import Branch, FarmLayout
 from buildapi.selfserve.messages import SELFSERVE_SUFFIX, JobRequest, Outcome
@@ -23,11 +24,13 @@ MAX_COUNT = 100
 
 @dataclass(frozen=True)
 class Context:
-    """What every action works with: the done-markers, the farm's backend and the farm layout."""
+    """What every action works with: the done-markers, the farm's backend, the farm layout and
+    the stopper that tells what a stop did."""
 
     ledger: Ledger
     backend: Backend
     layout: FarmLayout
+    stopper: Stopper
 
 
 Action = Callable[[JobRequest, Context], Outcome]
@@ -64,7 +67,7 @@ def reprioritize(job: JobRequest, context: Context) -> Outcome:
 
 def cancel_request(job: JobRequest, context: Context) -> Outcome:
     brid = job.args["brid"]
-    return cancel(job, context.ledger, context.backend, lambda _txn: [brid], nothing=OK)
+    return cancel(job, context.ledger, context.backend, context.stopper, lambda _txn: [brid], OK)
 
 
 def cancel_revision(job: JobRequest, context: Context) -> Outcome:
@@ -76,13 +79,15 @@ def cancel_revision(job: JobRequest, context: Context) -> Outcome:
         job,
         context.ledger,
         context.backend,
+        context.stopper,
         lambda txn: context.backend.incomplete_requests_at(txn, name, branch, revision),
-        nothing=Outcome(False, "No incomplete requests at that revision"),
+        Outcome(False, "No incomplete requests at that revision"),
     )
 
 
 def cancel_build(job: JobRequest, context: Context) -> Outcome:
-    """Stop a running build through its master, outside any transaction (ledger.py)."""
+    """Stop a running build through its master, outside any transaction (ledger.py), and say
+    what the stop did."""
     bid = job.args["bid"]
     with context.ledger.reading() as txn:
         build = context.backend.build_state(txn, bid)
@@ -93,11 +98,14 @@ def cancel_build(job: JobRequest, context: Context) -> Outcome:
     try:
         master = context.backend.claiming_master(build.request)
         running = RunningBuild(master, build.request.buildername, build.number)
-        stopped = context.backend.stop_build(running, job.who, STOP_COMMENT)
+        end = context.stopper.stop(build.request.id, running, job.who, STOP_COMMENT)
     except FarmError as exc:
         return context.ledger.answer(job, Outcome(True, f"Error cancelling build {bid}: {exc}"))
-    if not stopped:
+    if end is StopEnd.FINISHED:
         return context.ledger.answer(job, Outcome(False, "Build is complete, nothing to do"))
+    if end is StopEnd.STILL_RUNNING:
+        message = f"Error cancelling build {bid}: {still_running(running)}"
+        return context.ledger.answer(job, Outcome(True, message))
     return context.ledger.answer(job, OK)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from buildapi.agent.ledger import Txn
-from buildapi.db.queries.actions import BuildState, RequestState
+from buildapi.db.queries.actions import BuildEnd, BuildState, RequestState
 from buildapi.layout import Branch, Master
 
 
@@ -66,6 +66,15 @@ class Backend(Protocol):
         """The number of the build running `brid` now, or None."""
         ...
 
+    def build_end(self, txn: Txn, brid: int, number: int) -> BuildEnd | None:
+        """How build `number` of request `brid` ended, or None while it runs."""
+        ...
+
+    def running_builds_of_cancelled(self, txn: Txn) -> list[tuple[RequestState, int]]:
+        """Builds running for requests self-serve cancelled, which a master claimed anyway,
+        with their numbers."""
+        ...
+
     def copy_buildset(
         self, txn: Txn, request: RequestState, *, count: int, priority: int, reason: str
     ) -> None:
@@ -100,9 +109,10 @@ class Backend(Protocol):
         """The master that claimed `request`; FarmError if none or unknown."""
         ...
 
-    def stop_build(self, build: RunningBuild, who: str, comments: str) -> bool:
-        """Stop `build`, clobbering its slave first where its builder needs that; False when it
-        had already finished. FarmError when the master or clobberer fails."""
+    def stop_build(self, build: RunningBuild, who: str, comments: str) -> None:
+        """Ask `build`'s master to stop it, clobbering its slave first where its builder needs
+        that. The master taking the request does not mean the build was still running (see
+        stopping.py). FarmError when the master or clobberer fails."""
         ...
 
     def change_master(self, name: str) -> Master | None:

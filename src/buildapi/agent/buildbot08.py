@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from buildapi.agent.backend import FarmError, RunningBuild
 from buildapi.agent.ledger import Txn
-from buildapi.agent.masters import MasterError, MastersClient, StopResult
+from buildapi.agent.masters import MasterError, MastersClient
 from buildapi.db.queries import actions as queries
-from buildapi.db.queries.actions import BuildState, RequestState
+from buildapi.db.queries.actions import BuildEnd, BuildState, RequestState
 from buildapi.db.queries.buildrequests import request_buildsets
 from buildapi.db.queries.buildsets import (
     NewBuildset,
@@ -73,6 +73,12 @@ class Buildbot08Backend:
 
     def live_build_number(self, txn: Txn, brid: int) -> int | None:
         return queries.live_build_number(txn.connection, brid)
+
+    def build_end(self, txn: Txn, brid: int, number: int) -> BuildEnd | None:
+        return queries.build_end(txn.connection, brid, number)
+
+    def running_builds_of_cancelled(self, txn: Txn) -> list[tuple[RequestState, int]]:
+        return queries.running_builds_of_cancelled(txn.connection)
 
     def copy_buildset(
         self, txn: Txn, request: RequestState, *, count: int, priority: int, reason: str
@@ -141,15 +147,12 @@ class Buildbot08Backend:
             raise FarmError(f"no master {request.claimed_by_name!r} in the farm layout")
         return master
 
-    def stop_build(self, build: RunningBuild, who: str, comments: str) -> bool:
+    def stop_build(self, build: RunningBuild, who: str, comments: str) -> None:
         """A failed clobber stops nothing."""
         with _as_farm_error():
             if not any(word in build.buildername for word in NO_CLOBBER):
                 self._clobber(build)
-            result = self.masters.stop_build(
-                build.master, build.buildername, build.number, who, comments
-            )
-        return result is StopResult.STOPPED
+            self.masters.stop_build(build.master, build.buildername, build.number, who, comments)
 
     def _clobber(self, build: RunningBuild) -> None:
         """Have the clobberer wipe the build's directory on the slave named on its page."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from buildapi.agent.backend import Backend, FarmError, RunningBuild
 from buildapi.agent.ledger import Ledger, Txn
+from buildapi.agent.stopping import StopEnd, Stopper, still_running
 from buildapi.db.queries.actions import RequestState
 from buildapi.selfserve.messages import JobRequest, Outcome
 
@@ -36,6 +37,7 @@ def cancel(
     job: JobRequest,
     ledger: Ledger,
     backend: Backend,
+    stopper: Stopper,
     select: Callable[[Txn], Sequence[int]],
     nothing: Outcome,
 ) -> Outcome:
@@ -53,7 +55,7 @@ def cancel(
             return ledger.commit(job, effect)
         except _NeedsStop as needed:
             for target in needed.targets:
-                stopped[target.brid] = _stop_request(backend, target, job.who)
+                stopped[target.brid] = _stop_request(stopper, target, job.who)
     raise AssertionError("the final cancel pass stops nothing")
 
 
@@ -104,13 +106,15 @@ def _running_build(backend: Backend, txn: Txn, state: RequestState) -> RunningBu
     return RunningBuild(master, state.buildername, number)
 
 
-def _stop_request(backend: Backend, target: _StopTarget, who: str) -> Outcome:
+def _stop_request(stopper: Stopper, target: _StopTarget, who: str) -> Outcome:
     brid, build = target.brid, target.build
+    where = f"build {build.number} on {build.master.name}"
     try:
-        stopped = backend.stop_build(build, who, STOP_COMMENT)
+        end = stopper.stop(brid, build, who, STOP_COMMENT)
     except FarmError as exc:
         return Outcome(True, f"Error cancelling build (request {brid}): {exc}")
-    if not stopped:
+    if end is StopEnd.FINISHED:
         return Outcome(False, f"Request {brid} finished before it could be stopped")
-    where = f"build {build.number} on {build.master.name}"
+    if end is StopEnd.STILL_RUNNING:
+        return Outcome(True, f"Error cancelling build (request {brid}): {still_running(build)}")
     return Outcome(False, f"{brid}: Ok (it was running; stopped {where})")

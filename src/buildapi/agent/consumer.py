@@ -10,6 +10,7 @@ from typing import Any
 
 from buildapi.agent.dispatcher import Dispatcher, RetryLater
 from buildapi.agent.ledger import FAILURE
+from buildapi.agent.races import RaceSweeper
 from buildapi.selfserve.broker import (
     FINISHED,
     REQUESTS,
@@ -27,9 +28,15 @@ RETRY_PAUSE_SECONDS = 2.0
 
 
 class Agent:
-    def __init__(self, broker: Broker, dispatcher: Dispatcher) -> None:
+    """Consumes job requests; with a `sweeper`, also stops the builds of cancelled requests
+    that a master claimed anyway (races.py) while it runs."""
+
+    def __init__(
+        self, broker: Broker, dispatcher: Dispatcher, sweeper: RaceSweeper | None = None
+    ) -> None:
         self.broker = broker
         self.dispatcher = dispatcher
+        self.sweeper = sweeper
         self.consumer = QueueConsumer(broker, REQUESTS, self.on_request)
         self.consumer.on_undecodable = self.on_undecodable
         self._stop = threading.Event()
@@ -75,7 +82,18 @@ class Agent:
 
     def run(self) -> None:
         """Consume until stop(); reconnects with backoff when the broker goes away."""
-        self.consumer.run()
+        if self.sweeper is None:
+            self.consumer.run()
+            return
+        sweeping = threading.Thread(
+            target=self.sweeper.run, args=(self._stop,), name="race-sweeper", daemon=True
+        )
+        sweeping.start()
+        try:
+            self.consumer.run()
+        finally:
+            self._stop.set()
+            sweeping.join(timeout=60)
 
     def drain(self, idle_seconds: float) -> None:
         """Carry out what is queued, then return once nothing came for `idle_seconds`."""

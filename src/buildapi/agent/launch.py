@@ -13,6 +13,7 @@ from buildapi.agent.consumer import Agent
 from buildapi.agent.dispatcher import Dispatcher
 from buildapi.agent.ledger import Ledger
 from buildapi.agent.masters import MastersClient
+from buildapi.agent.races import RaceSweeper
 from buildapi.clock import SystemClock
 from buildapi.config import AgentBackend, Settings
 from buildapi.db.engines import Databases
@@ -32,7 +33,10 @@ def buildbot08_dispatcher(
         settings.agent_http_timeout_seconds, settings.clobberer_url, settings.clobberer_token
     ) as masters:
         backend = Buildbot08Backend(layout, masters, zone=settings.zone)
-        yield Dispatcher(Ledger(databases.schedulerdb, SystemClock()), backend, layout)
+        ledger = Ledger(databases.schedulerdb, SystemClock())
+        yield Dispatcher(
+            ledger, backend, layout, stop_confirm_seconds=settings.agent_stop_confirm_seconds
+        )
 
 
 # agent_backend -> the dispatcher on that kind of farm
@@ -43,7 +47,11 @@ BACKENDS: dict[AgentBackend, DispatcherFactory] = {"buildbot08": buildbot08_disp
 def agent_of(settings: Settings, databases: Databases, layout: FarmLayout) -> Iterator[Agent]:
     """An agent ready to run; its connections are closed on the way out."""
     with BACKENDS[settings.agent_backend](settings, databases, layout) as dispatcher:
-        agent = Agent(Broker(settings), dispatcher)
+        context = dispatcher.context
+        sweeper = RaceSweeper(
+            context.ledger, context.backend, context.stopper, settings.agent_race_check_seconds
+        )
+        agent = Agent(Broker(settings), dispatcher, sweeper)
         try:
             yield agent
         finally:

@@ -14,9 +14,9 @@ and the transaction cannot stay open across them: masters write the same databas
 the stop itself would wait for our lock). So an action that needs one checks the marker, makes
 the HTTP call outside any transaction, then commits the marker with the outcome. A crash between
 the call and the commit makes a redelivery call again; that is harmless for a stop (the build
-has finished: the master answers 409, reported as nothing to do, or the database already shows
-it complete) and for a clobber. A change sent twice is the one duplicate that cannot be ruled out
-without a transaction spanning the master; the window is the time of one commit.
+has finished: the database shows it complete, reported as nothing to do) and for a clobber. A
+change sent twice is the one duplicate that cannot be ruled out without a transaction spanning
+the master; the window is the time of one commit.
 """
 
 from __future__ import annotations

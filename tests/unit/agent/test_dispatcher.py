@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from buildapi.agent.dispatcher import RetryLater
+from buildapi.agent.dispatcher import SCHEMA_ERROR, RetryLater
 from buildapi.agent.ledger import GENERIC_ERROR
 from buildapi.agent.masters import MastersClient
 from buildapi.config import Settings
@@ -40,3 +40,18 @@ def test_an_unexpected_failure_is_answered_and_recorded(seeded: Seeded) -> None:
     assert rows(seeded.engine, "SELECT job_id, errors FROM selfserve_actions") == [
         (send.request_id, 1)
     ]
+
+
+@pytest.mark.parametrize("statement", ["DROP TABLE builds", "DROP TABLE selfserve_actions"])
+def test_a_job_failing_on_the_schema_is_answered_not_retried(
+    seeded: Seeded, statement: str
+) -> None:
+    """A missing table fails the same way every time (a later Buildbot's schema, or one
+    changed under a running agent): an error answer, recorded when the markers can be."""
+    with seeded.engine.begin() as connection:
+        connection.exec_driver_sql(statement)
+    cancel = job("cancel_build", bid=1)
+    outcome = seeded.dispatcher.perform(cancel)
+    assert outcome.errors
+    assert outcome.msg.startswith(SCHEMA_ERROR)
+    assert seeded.dispatcher.perform(cancel) == outcome

@@ -164,3 +164,56 @@ def incomplete_requests_of_revision(
         .order_by(buildrequests.c.id)
     )
     return [row[0] for row in rows]
+
+
+@dataclass(frozen=True)
+class BuildEnd:
+    """How a build ended: the result its master gave its request, or None when the master put
+    the request back to be built again."""
+
+    results: int | None
+
+
+def build_end(connection: Connection, brid: int, number: int) -> BuildEnd | None:
+    """How build `number` of request `brid` ended, or None while it runs. A master writes the
+    build's finish before it completes the request, in two transactions; until the request's
+    completion is as new as the finish, the end is not known yet."""
+    row = connection.execute(
+        select(
+            builds.c.finish_time,
+            buildrequests.c.complete,
+            buildrequests.c.complete_at,
+            buildrequests.c.results,
+            buildrequests.c.claimed_at,
+        )
+        .join(buildrequests, buildrequests.c.id == builds.c.brid)
+        .where(builds.c.brid == brid, builds.c.number == number)
+        .order_by(builds.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.finish_time is None:
+        return None
+    if row.complete and row.complete_at is not None and row.complete_at >= row.finish_time:
+        return BuildEnd(row.results)
+    if not row.complete and not row.claimed_at:
+        return BuildEnd(None)
+    return None
+
+
+def running_builds_of_cancelled(connection: Connection) -> list[tuple[RequestState, int]]:
+    """Builds running for requests the agent cancelled (result 6, which only self-serve
+    writes) that a master claimed anyway, with their numbers."""
+    rows = connection.execute(
+        select(*_REQUEST_COLUMNS, builds.c.number)
+        .select_from(builds)
+        .join(buildrequests, buildrequests.c.id == builds.c.brid)
+        .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
+        .where(
+            builds.c.finish_time.is_(None),
+            buildrequests.c.complete == 1,
+            buildrequests.c.results == CANCELLED,
+            buildrequests.c.claimed_at > 0,
+        )
+        .order_by(builds.c.id)
+    ).all()
+    return [(_request_state(tuple(row)[:-1]), row.number) for row in rows]
