@@ -9,7 +9,7 @@ import random
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
@@ -37,6 +37,7 @@ from buildapi.farm.routing import Routing
 from buildapi.farm.schedulers import Schedulers, Trigger
 from buildapi.farm.slaves import SlavePools
 from buildapi.farm.steps import plan_steps, steps_rng
+from buildapi.farm.writetimes import WriteTimes
 from buildapi.layout import FarmLayout, Master
 
 log = logging.getLogger(__name__)
@@ -102,10 +103,11 @@ class Farm:
         self.clock = clock
         self.speed = speed
         self.rng = random.Random(seed)
+        self.times = WriteTimes(clock)
         self.push_rates = dict(push_rates)
         self.routing = Routing(layout)
         self.slaves = SlavePools(layout.slaves)
-        self.schedulers = Schedulers(layout, self.rng, zone, speed)
+        self.schedulers = Schedulers(layout, self.rng, zone, speed, self.times.take)
         self.status = StatusWriter()
         self.step_rng = steps_rng(seed)
         self.idle = IdleJobs(layout, self.routing, seed, enabled=idle_jobs)
@@ -128,7 +130,9 @@ class Farm:
             now = self.clock.now()
             lost = queue.live_builds(scheduler)
             if lost:
-                queue.finish_builds(scheduler, [build.build_id for build in lost], int(now))
+                queue.finish_builds(
+                    scheduler, [build.build_id for build in lost], self.times.take()
+                )
                 queue.requeue_requests(scheduler, sorted({build.brid for build in lost}))
                 log.info("requeued %d requests of builds lost in a restart", len(lost))
             close_unfinished_builds(status, now, RETRY)
@@ -194,9 +198,10 @@ class Farm:
             return find_build(connection, master_name, buildername, number)
 
     def send_change(self, change: NewChange) -> int:
-        """A change arriving through a master's change hook; schedulers act on the next step."""
+        """A change arriving through a master's change hook, stamped when the master writes
+        it; schedulers act on the next step."""
         with self.lock, self.databases.schedulerdb.begin() as connection:
-            return insert_change(connection, change)
+            return insert_change(connection, replace(change, when_timestamp=self.times.take()))
 
     def record_clobber(self, slave: str, buildername: str) -> Clobber:
         with self.lock:
@@ -225,7 +230,7 @@ class Farm:
     def _push(self, connection: Connection, now: float) -> None:
         for branch in sorted(self._next_push):
             while self._next_push[branch] <= now:
-                when = int(self._next_push[branch])
+                when = self._next_push[branch]
                 push = make_push(self.rng, branch, when)
                 repo = self.layout.branches[branch]
                 for change in push.changes:
@@ -247,7 +252,7 @@ class Farm:
         if now < self._next_heartbeat or not self.running:
             return
         brids = sorted(brid for build in self.running.values() for brid in build.brids)
-        queue.refresh_claims(connection, brids, int(now))
+        queue.refresh_claims(connection, brids, self.times.take())
         self._next_heartbeat = now + HEARTBEAT_FARM_SECONDS / self.speed
 
     def _finish_due(self, scheduler: Connection, status: Connection, now: float) -> None:
@@ -276,12 +281,13 @@ class Farm:
         self.slaves.release(build.slave)
         self._freed.append(build.slave)
         if not build.idle:  # idle jobs have no schedulerdb rows
-            queue.finish_builds(scheduler, build.build_ids, int(now))
+            queue.finish_builds(scheduler, build.build_ids, self.times.take())
             if result == RETRY:
                 queue.requeue_requests(scheduler, build.brids)
             else:
-                queue.complete_requests(scheduler, build.brids, result, int(now))
-                complete_buildsets(scheduler, build.buildsetids, int(now))
+                done = self.times.take()  # requests and buildsets complete in one statement's time
+                queue.complete_requests(scheduler, build.brids, result, done)
+                complete_buildsets(scheduler, build.buildsetids, done)
         self.status.finish_build(
             status, build.status_id, now, result, finish_properties(build.facts, result)
         )
@@ -399,17 +405,21 @@ class Farm:
         now: float,
     ) -> bool:
         incarnation = self.incarnations[master.name]
+        claimed_at = self.times.take()
         claimed = [
             request
             for request in group
-            if queue.claim_request(scheduler, request.id, int(now), master.db_name, incarnation)
+            if queue.claim_request(scheduler, request.id, claimed_at, master.db_name, incarnation)
         ]
         if not claimed:
             return False
         buildername = claimed[0].buildername
         builder = self.layout.builders[buildername]
         number = self._next_number(status, master, buildername)
-        build_ids = [queue.insert_build(scheduler, r.id, number, int(now)) for r in claimed]
+        # One INSERT per merged request, each at its own time: same number, start times apart.
+        build_ids = [
+            queue.insert_build(scheduler, r.id, number, self.times.take()) for r in claimed
+        ]
         newest = max(claimed, key=lambda r: r.id)
         slave = self.slaves.take(builder.slavepool, self.rng)
         facts = BuildFacts(

@@ -41,7 +41,7 @@ class BuildFacts:
     slave: str
     number: int
     revision: str | None
-    request_times: Mapping[int, int]
+    request_times: Mapping[int, float]
     buildset: Mapping[str, tuple[Any, str]]
 
 

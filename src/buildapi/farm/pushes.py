@@ -42,7 +42,7 @@ class PushedChange:
 @dataclass(frozen=True)
 class Push:
     author: str
-    when: int
+    when: float
     changes: tuple[PushedChange, ...]
 
     @property
@@ -50,7 +50,7 @@ class Push:
         return self.changes[-1]
 
 
-def make_push(rng: random.Random, branch: str, when: int) -> Push:
+def make_push(rng: random.Random, branch: str, when: float) -> Push:
     author = f"{rng.choice(FIRST_NAMES)}@{rng.choice(DOMAINS)}"
     count = rng.choices((1, 2, 3, 4), weights=(55, 25, 12, 8))[0]
     changes = [_change(rng) for _ in range(count)]

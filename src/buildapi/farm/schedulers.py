@@ -4,6 +4,7 @@ nightly and PGO builds run on a timer."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -40,13 +41,21 @@ class Trigger:
 
 
 class Schedulers:
+    """`write_time` gives the time a master writes each new buildset with (see writetimes)."""
+
     def __init__(
-        self, layout: FarmLayout, rng: random.Random, zone: ZoneInfo, speed: float
+        self,
+        layout: FarmLayout,
+        rng: random.Random,
+        zone: ZoneInfo,
+        speed: float,
+        write_time: Callable[[], float],
     ) -> None:
         self.layout = layout
         self.rng = rng
         self.zone = zone
         self.speed = speed
+        self.write_time = write_time
         self.selector = Selector(layout)
 
     def process_changes(self, connection: Connection, now: float) -> list[int]:
@@ -90,7 +99,9 @@ class Schedulers:
             return None
         scheduler = tests_scheduler(trigger.buildername, upstream)
         properties = {**trigger.buildset, "scheduler": (scheduler, "Scheduler")}
-        return order_builds(connection, trigger.sourcestampid, builders, properties, now)
+        return order_builds(
+            connection, trigger.sourcestampid, builders, properties, self.write_time()
+        )
 
     def run_periodic(self, connection: Connection, now: float) -> list[int]:
         """Start the nightly and PGO builds that are due, at each branch's newest revision."""
@@ -140,7 +151,7 @@ class Schedulers:
         now: float,
     ) -> int:
         properties = buildset_properties(self.rng, branch, scheduler, now, self.zone)
-        return order_builds(connection, ssid, builders, properties, now)
+        return order_builds(connection, ssid, builders, properties, self.write_time())
 
 
 def order_builds(
@@ -148,14 +159,14 @@ def order_builds(
     ssid: int,
     builders: list[str],
     properties: dict[str, tuple[Any, str]],
-    now: float,
+    submitted_at: float,
 ) -> int:
     """A scheduler's buildset on a sourcestamp: one pending request per builder."""
     return insert_buildset(
         connection,
         NewBuildset(
             reason="scheduler",
-            submitted_at=int(now),
+            submitted_at=submitted_at,
             builders=builders,
             properties=properties,
             sourcestampid=ssid,

@@ -142,7 +142,7 @@ def _parse_change(farm: Farm, fields: Mapping[str, str]) -> NewChange:
         comments=fields.get("comments", ""),
         branch=farm.layout.branches[short].repo_path,
         revision=revision,
-        when_timestamp=int(farm.clock.now()),
+        when_timestamp=farm.clock.now(),  # on arrival; the farm writes it at its write time
         revlink=fields.get("revlink") or None,
         repository=fields.get("repository", ""),
         project=fields.get("project", ""),

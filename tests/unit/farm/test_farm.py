@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,13 +12,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import text, update
 
-from buildapi.config import load_settings
+from buildapi.clock import VirtualClock
+from buildapi.config import Settings, load_settings
+from buildapi.db.engines import Databases
 from buildapi.db.schema.scheduler import buildrequests
+from buildapi.db.setup import init_databases
 from buildapi.farm.farm import Farm
 from buildapi.farm.jobs import FAILURE
 from buildapi.farm.launch import with_free_ports
-from buildapi.layout import load_layout
-from tests.unit.farm.conftest import make_farm
+from buildapi.layout import FarmLayout, load_layout
+from tests.unit.farm.conftest import START, make_farm
 from tests.unit.farm.invariants import check_all, rows
 
 
@@ -143,12 +147,14 @@ def test_merging_happens_when_a_pool_is_busy(tmp_path: Path) -> None:
     merged = [ids for ids in builds.values() if len(ids) > 1]
     assert merged, "a busy branch never merged requests"
     for ids in merged:
-        shared = rows(
+        found = rows(
             farm.databases.schedulerdb,
-            "SELECT DISTINCT number, start_time FROM builds "
-            f"WHERE id IN ({','.join(map(str, ids))})",
+            f"SELECT number, start_time FROM builds WHERE id IN ({','.join(map(str, ids))}) "
+            "ORDER BY id",
         )
-        assert len(shared) == 1, f"merged builds rows {ids} differ: {shared}"
+        assert len({number for number, _start in found}) == 1, f"numbers of {ids}: {found}"
+        gaps = [later - earlier for (_n, earlier), (_m, later) in itertools.pairwise(found)]
+        assert all(0 < gap < 0.001 for gap in gaps), f"start times of {ids}: {found}"
     farm.databases.dispose()
 
 
@@ -233,3 +239,58 @@ def test_build_numbers_continue_after_a_restart_on_new_ports(tmp_path: Path) -> 
     after = highest_numbers(again)
     continued = [key for key in before if after[key] > before[key]]
     assert continued, "no builder of the first run built again"
+
+
+# Every time a master writes into schedulerdb; claimed_at is 0 while a request waits.
+WRITTEN_TIMES = (
+    ("builds", "start_time"),
+    ("builds", "finish_time"),
+    ("buildrequests", "submitted_at"),
+    ("buildrequests", "claimed_at"),
+    ("buildrequests", "complete_at"),
+    ("buildsets", "submitted_at"),
+    ("buildsets", "complete_at"),
+    ("changes", "when_timestamp"),
+)
+
+
+def written_times(farm: Farm) -> dict[str, list]:
+    return {
+        f"{table}.{column}": [
+            row[0]
+            for row in rows(
+                farm.databases.schedulerdb,
+                f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL AND {column} != 0",
+            )
+        ]
+        for table, column in WRITTEN_TIMES
+    }
+
+
+def test_times_are_float_seconds_on_sqlite_and_rounded_on_servers(
+    engine_databases: Databases, settings: Settings, layout: FarmLayout
+) -> None:
+    """A master writes time.time(): SQLite keeps the fraction, MySQL and PostgreSQL round it
+    into their INTEGER columns. The farm's clock here stands on whole seconds."""
+    init_databases(engine_databases)
+    farm = Farm(
+        layout,
+        engine_databases,
+        VirtualClock(START),
+        seed=3,
+        speed=1.0,
+        zone=settings.zone,
+        push_rates={"mozilla-inbound": 3.0},
+        idle_jobs=False,
+    )
+    farm.start()
+    farm.advance(3 * 3600.0, tick=300.0)
+    found = written_times(farm)
+    assert all(found.values()), f"a time column was never written: {found}"
+    sqlite = engine_databases.schedulerdb.dialect.name == "sqlite"
+    for name, values in found.items():
+        if sqlite:
+            assert all(isinstance(v, float) and v != int(v) for v in values), name
+        else:
+            assert all(isinstance(v, int) for v in values), name
+        assert all(START <= v <= farm.clock.now() + 1 for v in values), name

@@ -19,7 +19,7 @@ class QueuedRequest:
     id: int
     buildername: str
     priority: int
-    submitted_at: int
+    submitted_at: float
     buildsetid: int
     sourcestampid: int
     branch: str | None
@@ -33,7 +33,7 @@ class LiveBuild:
     build_id: int
     number: int
     brid: int
-    start_time: int
+    start_time: float
     buildername: str
     claimed_by_name: str | None
 
@@ -64,7 +64,7 @@ def pending_requests(connection: Connection) -> list[QueuedRequest]:
 
 
 def claim_request(
-    connection: Connection, brid: int, now: int, master: str, incarnation: str
+    connection: Connection, brid: int, now: float, master: str, incarnation: str
 ) -> bool:
     """Claim one request; False when another master (or a cancel) got there first. The
     `claimed_at = 0 AND complete = 0` guard is what keeps two masters off one request."""
@@ -80,7 +80,7 @@ def claim_request(
     return claimed == 1
 
 
-def insert_build(connection: Connection, brid: int, number: int, start_time: int) -> int:
+def insert_build(connection: Connection, brid: int, number: int, start_time: float) -> int:
     return int(
         connection.execute(
             insert(builds).values(number=number, brid=brid, start_time=start_time)
@@ -88,7 +88,7 @@ def insert_build(connection: Connection, brid: int, number: int, start_time: int
     )
 
 
-def refresh_claims(connection: Connection, brids: Sequence[int], now: int) -> None:
+def refresh_claims(connection: Connection, brids: Sequence[int], now: float) -> None:
     """The heartbeat of a running build: masters keep `claimed_at` fresh."""
     connection.execute(
         update(buildrequests)
@@ -97,7 +97,7 @@ def refresh_claims(connection: Connection, brids: Sequence[int], now: int) -> No
     )
 
 
-def finish_builds(connection: Connection, build_ids: Sequence[int], now: int) -> None:
+def finish_builds(connection: Connection, build_ids: Sequence[int], now: float) -> None:
     connection.execute(
         update(builds)
         .where(builds.c.id.in_(build_ids), builds.c.finish_time.is_(None))
@@ -105,7 +105,9 @@ def finish_builds(connection: Connection, build_ids: Sequence[int], now: int) ->
     )
 
 
-def complete_requests(connection: Connection, brids: Sequence[int], results: int, now: int) -> None:
+def complete_requests(
+    connection: Connection, brids: Sequence[int], results: int, now: float
+) -> None:
     connection.execute(
         update(buildrequests)
         .where(buildrequests.c.id.in_(brids), buildrequests.c.complete == 0)

@@ -25,7 +25,7 @@ SUCCESS, WARNINGS, FAILURE = 0, 1, 2
 @dataclass(frozen=True)
 class NewBuildset:
     reason: str
-    submitted_at: int
+    submitted_at: float
     builders: Sequence[str]
     properties: Properties
     sourcestampid: int

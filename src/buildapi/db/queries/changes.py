@@ -17,7 +17,7 @@ class Change:
     comments: str
     branch: str | None
     revision: str | None
-    when_timestamp: int
+    when_timestamp: float  # float seconds on SQLite, as masters write them
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class NewChange:
     comments: str
     branch: str
     revision: str
-    when_timestamp: int
+    when_timestamp: float
     revlink: str | None = None
     repository: str = ""
     project: str = ""

@@ -39,7 +39,7 @@ class Order:
 
     id: int
     stamp: Stamp
-    submitted_at: int
+    submitted_at: float
     properties: dict[str, tuple[Any, str]]
     open: int
     worst: int = 0
@@ -61,8 +61,8 @@ class Attempt:
     master: Master
     slave: str
     requests: list[Request]
-    start: int
-    finish: int
+    start: float  # when its requests were claimed
+    finish: float
     result: int
     facts: BuildFacts
     build_rows: list[dict[str, Any]]
@@ -148,7 +148,7 @@ class StatusRows:
         out: BulkInserter,
         facts: BuildFacts,
         stamp: Stamp | None,
-        start: int,
+        start: float,
         reason: str = "scheduler",
     ) -> dict:
         """Write what is known at the start; return the builds row, completed at the end.

@@ -37,6 +37,7 @@ from buildapi.farm.selection import Selector, tests_scheduler
 from buildapi.farm.slaves import SlavePools
 from buildapi.farm.steps import plan_steps, steps_rng
 from buildapi.farm.trychooser import TrySelection
+from buildapi.farm.writetimes import STATEMENT_SECONDS
 from buildapi.layout import FarmLayout, Master
 
 # -- the simulation ---------------------------------------------------------------------------
@@ -138,8 +139,7 @@ class History:
     def _push(self, when: float, branch: str) -> None:
         """A candidate push, kept when it brings the count closer to the target line. The
         further behind the count is, the sooner the next candidate comes."""
-        now = int(when)
-        push = make_push(self.rng, branch, now)
+        push = make_push(self.rng, branch, when)
         names, selection = self.selector.for_push(branch, push.tip.comments)
         done, behind = self._behind(when)
         boost = min(max(1.0, behind / self.calibration.hourly), MAX_BOOST)
@@ -153,8 +153,8 @@ class History:
         if names:
             repo_path = self.layout.branches[branch].repo_path
             stamp = self._stamp(repo_path, push.tip.revision, selection, changeids)
-            properties = buildset_properties(self.rng, branch, f"{branch}-dep", now, self.zone)
-            self._order(stamp, properties, names, now)
+            properties = buildset_properties(self.rng, branch, f"{branch}-dep", when, self.zone)
+            self._order(stamp, properties, names, when)
 
     def _behind(self, when: float) -> tuple[float, float]:
         """(share of the window done, requests the count is behind the target line). Expected
@@ -171,10 +171,9 @@ class History:
         revision = self.latest.get(branch)
         if revision is None:
             return
-        now = int(when)
         stamp = self._stamp(self.layout.branches[branch].repo_path, revision, None, [])
-        properties = buildset_properties(self.rng, branch, f"{branch}-{kind}", now, self.zone)
-        self._order(stamp, properties, names, now)
+        properties = buildset_properties(self.rng, branch, f"{branch}-{kind}", when, self.zone)
+        self._order(stamp, properties, names, when)
 
     def _write_changes(self, branch: str, push: Push) -> list[int]:
         repo = self.layout.branches[branch]
@@ -230,7 +229,11 @@ class History:
         return stamp
 
     def _order(
-        self, stamp: Stamp, properties: dict[str, tuple[Any, str]], builders: list[str], now: int
+        self,
+        stamp: Stamp,
+        properties: dict[str, tuple[Any, str]],
+        builders: list[str],
+        now: float,
     ) -> None:
         """A buildset with one request per builder; its row waits until it is complete."""
         order = Order(self.ids.take("buildsets"), stamp, now, properties, open=len(builders))
@@ -250,7 +253,7 @@ class History:
 
     # -- queues and slaves ------------------------------------------------------------------
 
-    def _enqueue(self, requests: list[Request], now: int) -> None:
+    def _enqueue(self, requests: list[Request], now: float) -> None:
         pools = set()
         for request in requests:
             self.pending[request.id] = request
@@ -277,7 +280,7 @@ class History:
         if waiting is not None:
             waiting[request.id] = request
 
-    def _dispatch(self, pool: str, now: int) -> None:
+    def _dispatch(self, pool: str, now: float) -> None:
         """Idle slaves take the oldest waiting requests (all history requests have priority 0)."""
         queue = self.queues.get(pool)
         while queue and self.slaves.has_idle(pool):
@@ -298,7 +301,9 @@ class History:
         waiting.clear()
         return group
 
-    def _start(self, group: list[Request], now: int) -> None:
+    def _start(self, group: list[Request], now: float) -> None:
+        """Claim the group at `now` and start its build: one builds row per request, each a
+        statement later than the one before (same number, start times apart)."""
         head, newest = group[0], max(group, key=lambda request: request.id)
         master = self.routing.pick_master(head.buildername, self.rng)
         assert master is not None  # _enqueue queues only requests some master serves
@@ -314,7 +319,8 @@ class History:
         )
         status_row = self.status.start_build(self.sinks.status, facts, newest.order.stamp, now)
         build_rows = [
-            self._build_row(request, facts.number, status_row["id"], now) for request in group
+            self._build_row(request, facts.number, status_row["id"], now + i * STATEMENT_SECONDS)
+            for i, request in enumerate(group, start=1)
         ]
         plan = plan_job(self.rng, head.builder.kind, head.builder.properties.platform)
         finish = now + int(plan.duration)
@@ -336,7 +342,7 @@ class History:
             request.expected = 0.0
         self._run(attempt)
 
-    def _offer_idle(self, slave: str, now: int) -> None:
+    def _offer_idle(self, slave: str, now: float) -> None:
         """A slave just freed, with nothing waiting for its pool, may run the pool's idle
         job: a build of statusdb alone, no request behind it."""
         idle = self.idle.offer(self.slaves, slave, now)
@@ -357,7 +363,7 @@ class History:
         )
         status_row = self.status.start_build(self.sinks.status, facts, None, now, IDLE_REASON)
         self.counts.idle_builds += 1
-        finish = int(run.finish)
+        finish = run.finish
         self._run(Attempt(master, slave, [], now, finish, run.result, facts, [], status_row, 0.0))
 
     def _run(self, attempt: Attempt) -> None:
@@ -368,13 +374,15 @@ class History:
         if attempt.finish < self.end:
             self._at(attempt.finish, FINISH, attempt)
 
-    def _build_row(self, request: Request, number: int, status_id: int, now: int) -> dict[str, Any]:
+    def _build_row(
+        self, request: Request, number: int, status_id: int, start: float
+    ) -> dict[str, Any]:
         """A schedulerdb builds row (written when it finishes) and its statusdb link."""
         row = {
             "id": self.ids.take("builds"),
             "number": number,
             "brid": request.id,
-            "start_time": now,
+            "start_time": start,
             "finish_time": None,
         }
         self.sinks.status.add(
@@ -400,8 +408,7 @@ class History:
 
     # -- what finishes ----------------------------------------------------------------------
 
-    def _finish(self, when: float, attempt: Attempt) -> None:
-        now = int(when)
+    def _finish(self, now: float, attempt: Attempt) -> None:
         del self.running[attempt.status_row["id"]]
         self.outstanding -= attempt.expected
         self.slaves.release(attempt.slave)
@@ -417,8 +424,8 @@ class History:
                 self.step_rng,
                 facts.buildername,
                 facts.builder.kind,
-                attempt.start,
-                now,
+                int(attempt.start),  # statusdb's whole seconds
+                int(now),
                 attempt.result,
             ),
         )
@@ -430,7 +437,7 @@ class History:
         # A slave still idle after the dispatch means nothing waits for its pool.
         self._offer_idle(attempt.slave, now)
 
-    def _complete(self, attempt: Attempt, now: int) -> None:
+    def _complete(self, attempt: Attempt, now: float) -> None:
         for request in attempt.requests:
             self._write_request(request, attempt, now)
             order = request.order
@@ -442,7 +449,7 @@ class History:
         if attempt.facts.builder.kind == "build" and is_good(attempt.result):
             self._request_tests(attempt, now)
 
-    def _request_tests(self, attempt: Attempt, now: int) -> None:
+    def _request_tests(self, attempt: Attempt, now: float) -> None:
         """A good build's tests, on the sourcestamp and properties of its newest request."""
         stamp = max(attempt.requests, key=lambda request: request.id).order.stamp
         name = attempt.facts.buildername
@@ -454,7 +461,7 @@ class History:
 
     # -- final rows -------------------------------------------------------------------------
 
-    def _write_builds(self, attempt: Attempt, finish: int | None) -> None:
+    def _write_builds(self, attempt: Attempt, finish: float | None) -> None:
         for row in attempt.build_rows:
             self.sinks.scheduler.add("builds", {**row, "finish_time": finish})
         status_row = attempt.status_row
@@ -462,11 +469,11 @@ class History:
             status_row = {**status_row, "endtime": naive_utc(finish), "result": attempt.result}
         self.sinks.status.add("builds", status_row)
 
-    def _write_request(self, request: Request, attempt: Attempt | None, done: int | None) -> None:
+    def _write_request(self, request: Request, attempt: Attempt | None, done: float | None) -> None:
         """The request's row: complete at `done`, still running (no `done`) or pending."""
         claimed_at, master, incarnation = 0, None, None
         if attempt is not None:
-            claimed_at = heartbeat(attempt.start, int(self.end) if done is None else done)
+            claimed_at = heartbeat(attempt.start, self.end if done is None else done)
             master = attempt.master.db_name
             incarnation = self.incarnations[attempt.master.name]
         self.sinks.scheduler.add(
@@ -486,7 +493,7 @@ class History:
             },
         )
 
-    def _write_order(self, order: Order, done: int | None) -> None:
+    def _write_order(self, order: Order, done: float | None) -> None:
         self.sinks.scheduler.add(
             "buildsets",
             {
@@ -502,7 +509,6 @@ class History:
         )
 
 
-def heartbeat(start: int, until: int) -> int:
+def heartbeat(start: float, until: float) -> float:
     """A running build's masters refresh `claimed_at` every heartbeat: its last one by `until`."""
-    beat = int(HEARTBEAT_FARM_SECONDS)
-    return start + (until - start) // beat * beat
+    return start + (until - start) // HEARTBEAT_FARM_SECONDS * HEARTBEAT_FARM_SECONDS
