@@ -154,6 +154,11 @@ class RealMaster:
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{self.log_tail()}") from None
 
+    def restart(self) -> None:
+        """Stop master and slave and start them again, as an operator restarts a master."""
+        self.stop()
+        self.start()
+
     def stop(self) -> None:
         for process in reversed(self._processes):
             process.terminate()
@@ -196,6 +201,10 @@ class RealMaster:
 
     def open_gate(self, revision: str) -> None:
         (self.gates / revision).touch()
+
+    def end_with(self, revision: str, outcome: str) -> None:
+        """Make the builds at `revision` end with WARNINGS ("warn") or FAILURE ("fail")."""
+        (self.gates / f"{revision}.{outcome}").touch()
 
     def close_gate(self, revision: str) -> None:
         (self.gates / revision).unlink(missing_ok=True)

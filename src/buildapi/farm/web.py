@@ -125,7 +125,12 @@ async def _change_hook(request: Request, farm: Farm) -> Response:
 
 
 def _parse_change(farm: Farm, fields: Mapping[str, str]) -> NewChange:
-    """Buildbot's base change hook fields, checked before anything is written."""
+    """Buildbot's base change hook fields, checked before anything is written. As strict as a
+    real 0.8.2 master: it reads the author from `who` (not `author`) and stores `repository`
+    and `project` in NOT NULL columns, so a change without them fails there."""
+    missing = [name for name in ("who", "repository", "project") if name not in fields]
+    if missing:
+        raise BadInput(f"{', '.join(missing)} required: a Buildbot 0.8.2 master needs them")
     revision = fields.get("revision", "")
     if not REVISION.fullmatch(revision):
         raise BadInput("revision must be 12 to 40 hexadecimal characters")
@@ -138,14 +143,14 @@ def _parse_change(farm: Farm, fields: Mapping[str, str]) -> NewChange:
         raise BadInput("files must be a JSON list of strings")
     json_field(fields, "properties", dict, {})
     return NewChange(
-        author=fields.get("author") or "unknown",
+        author=fields["who"],
         comments=fields.get("comments", ""),
         branch=farm.layout.branches[short].repo_path,
         revision=revision,
         when_timestamp=farm.clock.now(),  # on arrival; the farm writes it at its write time
         revlink=fields.get("revlink") or None,
-        repository=fields.get("repository", ""),
-        project=fields.get("project", ""),
+        repository=fields["repository"],
+        project=fields["project"],
         category=fields.get("category") or None,
         files=tuple(files),
     )

@@ -22,6 +22,8 @@ from tests.unit.farm.invariants import rows
 
 CLOBBERER_PORT = 8099
 REVISION = "0123456789abcdef0123456789abcdef01234567"
+# What a change needs for a Buildbot 0.8.2 master to store it.
+MASTER_FIELDS = {"who": "me@example.org", "repository": "https://hg.example.org/r", "project": ""}
 
 
 @pytest.fixture
@@ -136,7 +138,7 @@ def test_change_hook_orders_the_branch_builds(farm: Farm, app) -> None:  # type:
     response = client.post(
         "/change_hook/base",
         data={
-            "author": "me@example.org",
+            **MASTER_FIELDS,
             "comments": "Bug 1 - hooked",
             "revision": REVISION,
             "branch": "integration/mozilla-inbound",
@@ -168,7 +170,12 @@ def test_change_hook_on_try_follows_the_try_syntax(farm: Farm, app) -> None:  # 
     client = client_for(app, farm.layout.masters[0].http_port)
     response = client.post(
         "/change_hook/base",
-        data={"revision": REVISION, "branch": "try", "comments": "try: -b o -p linux64 -u none"},
+        data={
+            **MASTER_FIELDS,
+            "revision": REVISION,
+            "branch": "try",
+            "comments": "try: -b o -p linux64 -u none",
+        },
     )
     assert response.status_code == 200
     farm.step()
@@ -178,6 +185,28 @@ def test_change_hook_on_try_follows_the_try_syntax(farm: Farm, app) -> None:  # 
         f"JOIN sourcestamps ss ON ss.id = bs.sourcestampid WHERE ss.revision = '{REVISION}'",
     )
     assert ordered == [("Linux x86-64 try build",)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"author": "me", "repository": "r", "project": ""}, "who required"),
+        ({"who": "me", "project": ""}, "repository required"),
+        ({"who": "me", "repository": "r"}, "project required"),
+    ],
+)
+def test_change_hook_needs_what_a_0_8_2_master_needs(
+    farm: Farm, app, fields: dict, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    """0.8.2 reads `who`, not `author`, and fails on a change without repository or project."""
+    client = client_for(app, farm.layout.masters[0].http_port)
+    before = counts(farm)
+    response = client.post(
+        "/change_hook/base", data={"branch": "try", "revision": REVISION, **fields}
+    )
+    assert response.status_code == 400
+    assert message in response.json()["msg"]
+    assert counts(farm) == before
 
 
 @pytest.mark.parametrize(
@@ -194,7 +223,7 @@ def test_change_hook_on_try_follows_the_try_syntax(farm: Farm, app) -> None:  # 
 def test_change_hook_rejects_bad_input(farm: Farm, app, fields: dict, message: str) -> None:  # type: ignore[no-untyped-def]
     client = client_for(app, farm.layout.masters[0].http_port)
     before = counts(farm)
-    response = client.post("/change_hook/base", data=fields)
+    response = client.post("/change_hook/base", data={**MASTER_FIELDS, **fields})
     assert response.status_code == 400
     assert message in response.json()["msg"]
     farm.step()
