@@ -32,7 +32,7 @@ from tests.tokens import make_token
 
 USER = "dev@example.com"
 # (engine, who creates the scheduler database)
-SETUPS = [("sqlite", "buildapi"), ("sqlite", "master"), ("mysql", "buildapi")]
+SETUPS = [("sqlite", "buildapi"), ("sqlite", "master"), ("mysql", "buildapi"), ("mysql", "master")]
 # Seconds within which the master reacts: it polls the database every second.
 REACTION_SECONDS = 60.0
 
