@@ -6,10 +6,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, inspect
+from sqlalchemy import Engine, MetaData, func, insert, inspect, select
 
 from buildapi.db.engines import Databases
 from buildapi.db.schema import scheduler_metadata, status_metadata
+from buildapi.db.schema.scheduler import SCHEMA_VERSION, version
 
 
 def alembic_config() -> Config:
@@ -41,7 +42,16 @@ def init_databases(databases: Databases) -> None:
     ):
         metadata.create_all(engine)
         add_missing_indexes(metadata, engine)
+    add_missing_version_row(databases.schedulerdb)
     upgrade_buildapi_db(databases.buildapi_db)
+
+
+def add_missing_version_row(engine: Engine) -> None:
+    """A `version` table without its row was made by a BuildAPI from before it wrote one (a
+    master always writes it); give it the row a 0.8.2 master needs."""
+    with engine.begin() as connection:
+        if connection.execute(select(func.count()).select_from(version)).scalar_one() == 0:
+            connection.execute(insert(version).values(version=SCHEMA_VERSION))
 
 
 def add_missing_indexes(metadata: MetaData, engine: Engine) -> list[str]:

@@ -90,6 +90,16 @@ def test_the_scheduler_database_starts_with_one_version_row(
     assert rows == [SCHEMA_VERSION] == [6]
 
 
+def test_init_gives_an_empty_version_table_its_row(engine_databases: Databases) -> None:
+    """Databases an earlier BuildAPI made have the table but not the row."""
+    init_databases(engine_databases)
+    with engine_databases.schedulerdb.begin() as connection:
+        connection.execute(version.delete())
+    init_databases(engine_databases)
+    with engine_databases.schedulerdb.connect() as connection:
+        assert connection.execute(select(version.c.version)).scalars().all() == [SCHEMA_VERSION]
+
+
 def test_columns_masters_leave_out_get_their_defaults_from_the_database(
     engine_databases: Databases,
 ) -> None:
