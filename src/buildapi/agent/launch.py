@@ -47,10 +47,7 @@ BACKENDS: dict[AgentBackend, DispatcherFactory] = {"buildbot08": buildbot08_disp
 def agent_of(settings: Settings, databases: Databases, layout: FarmLayout) -> Iterator[Agent]:
     """An agent ready to run; its connections are closed on the way out."""
     with BACKENDS[settings.agent_backend](settings, databases, layout) as dispatcher:
-        context = dispatcher.context
-        sweeper = RaceSweeper(
-            context.ledger, context.backend, context.stopper, settings.agent_race_check_seconds
-        )
+        sweeper = RaceSweeper(dispatcher.context.stopper, settings.agent_race_check_seconds)
         agent = Agent(Broker(settings), dispatcher, sweeper)
         try:
             yield agent

@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from buildapi.agent.backend import Backend, FarmError, RunningBuild
-from buildapi.agent.ledger import Ledger
+from buildapi.agent.backend import FarmError, RunningBuild
 from buildapi.agent.stopping import Stopper
 
 log = logging.getLogger(__name__)
@@ -22,22 +21,19 @@ RACE_COMMENT = "Cancelled via self-serve before a master claimed it"
 class RaceSweeper:
     """Stops the builds of cancelled requests that a master claimed anyway."""
 
-    def __init__(self, ledger: Ledger, backend: Backend, stopper: Stopper, every: float) -> None:
-        self.ledger = ledger
-        self.backend = backend
+    def __init__(self, stopper: Stopper, every: float) -> None:
         self.stopper = stopper
         self.every = every
 
     def sweep(self) -> int:
         """Stop every such build now; how many the masters were asked to stop."""
-        with self.ledger.reading() as txn:
-            found = self.backend.running_builds_of_cancelled(txn)
+        ledger, backend = self.stopper.ledger, self.stopper.backend
+        with ledger.reading() as txn:
+            found = backend.running_builds_of_cancelled(txn)
         asked = 0
         for request, number in found:
             try:
-                build = RunningBuild(
-                    self.backend.claiming_master(request), request.buildername, number
-                )
+                build = RunningBuild(backend.claiming_master(request), request.buildername, number)
                 end = self.stopper.stop(request.id, build, RACE_WHO, RACE_COMMENT)
             except FarmError as exc:
                 log.error(

@@ -142,9 +142,7 @@ def test_cancel_build_answers_what_happened(
 
 def test_the_sweep_stops_builds_of_cancelled_requests(engine: Engine) -> None:
     farm = ScriptedFarm([BuildEnd(2)], cancelled=[(REQUEST, BUILD.number)])
-    sweeper = RaceSweeper(
-        Ledger(engine, VirtualClock(1000.0)), cast(Backend, farm), stopper(engine, farm), 10.0
-    )
+    sweeper = RaceSweeper(stopper(engine, farm), 10.0)
     assert sweeper.sweep() == 1
     assert farm.stops == [(BUILD, "buildapi-agent")]
     farm.cancelled = []
@@ -153,8 +151,6 @@ def test_the_sweep_stops_builds_of_cancelled_requests(engine: Engine) -> None:
 
 def test_a_sweep_that_cannot_stop_goes_on(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     farm = ScriptedFarm([None], refuse=True, cancelled=[(REQUEST, BUILD.number)])
-    sweeper = RaceSweeper(
-        Ledger(engine, VirtualClock(1000.0)), cast(Backend, farm), stopper(engine, farm), 10.0
-    )
+    sweeper = RaceSweeper(stopper(engine, farm), 10.0)
     assert sweeper.sweep() == 0
     assert "cannot stop build 12" in caplog.text
