@@ -32,7 +32,8 @@ def running(
     ready: str = READY,
 ) -> Iterator:
     """Run `buildapi *args` until it prints `ready` (by default: that it listens); yield
-    (process, output so far). `env` adds variables to the test's environment."""
+    (process, output): the lines so far, which `output.wait_for` extends. `env` adds
+    variables to the test's environment."""
     env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "buildapi.cli", *args],
@@ -45,8 +46,10 @@ def running(
     lines: queue.Queue[str | None] = queue.Queue()
     pump = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
     pump.start()
+    output = Output(lines)
     try:
-        yield process, _read_until(lines, ready, timeout)
+        output.wait_for(ready, timeout)
+        yield process, output
     finally:
         process.terminate()
         try:
@@ -66,20 +69,27 @@ def _pump(stream, lines: queue.Queue[str | None]) -> None:  # type: ignore[no-un
     lines.put(None)
 
 
-def _read_until(lines: queue.Queue[str | None], marker: str, timeout: float) -> list[str]:
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while (remaining := deadline - time.monotonic()) > 0:
-        try:
-            line = lines.get(timeout=remaining)
-        except queue.Empty:
-            break
-        if line is None:
-            raise AssertionError(f"server exited early:\n{''.join(seen)}")
-        seen.append(line)
-        if marker in line:
-            return seen
-    raise AssertionError(f"server did not start within {timeout}s:\n{''.join(seen)}")
+class Output(list[str]):
+    """The lines a server printed, read as far as a test has asked."""
+
+    def __init__(self, lines: queue.Queue[str | None]) -> None:
+        super().__init__()
+        self._lines = lines
+
+    def wait_for(self, marker: str, timeout: float) -> str:
+        """Read on until a line contains `marker`; that line."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                raise AssertionError(f"server exited early:\n{''.join(self)}")
+            self.append(line)
+            if marker in line:
+                return line
+        raise AssertionError(f"no line with {marker!r} within {timeout}s:\n{''.join(self)}")
 
 
 def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ SERVICES = {
     "redis": "TEST_REDIS_URL",
     "chromium": "TEST_CHROMIUM",
     "buildbot08": "TEST_BUILDBOT08",
+    "nginx": "TEST_NGINX",
 }
 
 

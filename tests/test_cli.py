@@ -70,6 +70,17 @@ def test_demo_serves_the_landing_page(tmp_path: Path) -> None:
         assert page.status_code == 200 and "<h1>BuildAPI</h1>" in page.text
         health = httpx.get(f"http://127.0.0.1:{port}/healthz?format=json", timeout=10)
         assert health.json()["status"] == "OK"
+        # The demo's token acts; the address the client claims is not what the audit log says.
+        token = output[output.index(next(line for line in output if "API token" in line)) + 1]
+        claimed = httpx.post(
+            f"http://127.0.0.1:{port}/self-serve/try/rev/abcdef123456",
+            headers={"Accept": "application/json", "X-Forwarded-For": "6.6.6.6"},
+            auth=("demo@example.com", token.strip()),
+            timeout=10,
+        )
+        assert claimed.status_code == 202, claimed.text
+        line = output.wait_for(f"job {claimed.json()['request_id']}: ", timeout=30)
+        assert "(token) from 127.0.0.1: " in line and "6.6.6.6" not in line
     assert (data / "schedulerdb.sqlite").exists()
 
 

@@ -599,7 +599,15 @@ def _serve(settings: Settings, layout, databases: Databases, announce: bool) -> 
     if announce:
         url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
         print(f"BuildAPI is serving {url}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    # proxy_headers off: uvicorn would rewrite the client address from X-Forwarded-For before
+    # the app could check who sent it; the app reads those headers from trusted proxies only.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )
 
 
 def _safe_url(url: str) -> str:

@@ -27,6 +27,7 @@ DEFAULT_PUSH_RATES = {
     "ash": 0.2,
 }
 CONFIG_ENV = "BUILDAPI_CONFIG"
+MIN_SECRET_LENGTH = 32
 # The kinds of farm an agent can act on; agent/launch.py builds each.
 AgentBackend = Literal["buildbot08"]
 
@@ -87,7 +88,17 @@ class Settings(BaseSettings):
     )
     auth_trusted_proxies: list[str] = Field(
         default_factory=list,
-        description="Client addresses whose proxy header is believed; empty = never.",
+        description=(
+            "Socket peers (addresses or CIDR) whose proxy header and forwarding headers are "
+            "believed; empty = never."
+        ),
+    )
+    proxy_forwarded_headers: Literal["x-forwarded", "forwarded"] = Field(
+        "x-forwarded",
+        description=(
+            "Which headers the trusted proxies write: X-Forwarded-For/-Proto (nginx's usual "
+            "setup) or RFC 7239 Forwarded. The other kind is ignored: the client may have sent it."
+        ),
     )
     auth_dev_user: str = Field(
         "", description="Act as this user without credentials; only served on loopback."
@@ -95,6 +106,13 @@ class Settings(BaseSettings):
     auth_branch_groups: dict[str, list[str]] = Field(
         default_factory=lambda: {"mozilla-beta": ["releng"]},
         description="Branches that need one of these groups; other branches: any user.",
+    )
+    secret_key: str = Field(
+        "",
+        description=(
+            "Signs the CSRF tokens; every web worker needs the same. Empty = a random one kept "
+            "in data_dir/secret_key (enough when the workers share data_dir)."
+        ),
     )
     read_requires_auth: bool = Field(False, description="Ask for credentials on reads too.")
     write_rate_per_minute: int = Field(
@@ -189,6 +207,13 @@ class Settings(BaseSettings):
     def _known_cache(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be empty or a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be empty or at least {MIN_SECRET_LENGTH} characters")
         return value
 
     @field_validator("log_level")

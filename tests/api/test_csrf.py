@@ -1,6 +1,6 @@
-"""CSRF protection of the self-serve forms: pages hand out a cookie and the same token in each
-form; a form post must echo it, a tokenless post from another site is refused, and scripts
-(no Origin, no Sec-Fetch-*) need no token."""
+"""CSRF protection of the self-serve forms: pages hand out a signed cookie and the same token
+in each form; a form post must echo it, a post from another site is refused with or without
+a token, and scripts (no Origin, no Referer, no Sec-Fetch-*) need no token."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from buildapi.config import Settings
 from buildapi.farm.farm import Farm
-from buildapi.web.csrf import COOKIE
+from buildapi.web.app import create_app
+from buildapi.web.csrf import COOKIE, SECURE_COOKIE
 from tests.api.conftest import START
 from tests.api.test_actions import (
     BRANCH,
@@ -140,6 +142,31 @@ def test_a_token_that_does_not_match_the_cookie_is_refused(
     assert job_count(busy_farm.databases) == before
 
 
+def test_a_planted_cookie_with_its_own_token_is_refused(
+    client: httpx.Client, busy_farm: Farm, token: str, live_settings: Settings
+) -> None:
+    """Someone who can set a cookie for the site (a sibling domain, plain HTTP) picks its value
+    and puts the same in the form: only tokens signed with this server's secret pass."""
+    revision = a_revision(busy_farm.databases)
+    page_token(client, f"/self-serve/{BRANCH}/rev/{revision}")
+    stranger = live_settings.model_copy(update={"secret_key": "another server's secret " * 2})
+    other_app = create_app(stranger, busy_farm.databases, busy_farm.layout)
+    with TestClient(other_app, follow_redirects=False) as other:
+        foreign = page_token(other, f"/self-serve/{BRANCH}/rev/{revision}")
+    before = job_count(busy_farm.databases)
+    for planted in ("x" * 43, "planted", f"{'a' * 43}.{'b' * 43}", foreign):
+        client.cookies.set(COOKIE, planted)
+        response = client.post(
+            f"/self-serve/{BRANCH}/rev/{revision}",
+            data={"_method": "DELETE", "csrf_token": planted},
+            headers=browser(token, **SAME_ORIGIN),
+        )
+        assert response.status_code == 403, planted
+        assert "CSRF token does not match" in response.text
+    assert job_count(busy_farm.databases) == before
+
+
+@pytest.mark.parametrize("with_token", [False, True])
 @pytest.mark.parametrize(
     "headers",
     [
@@ -147,20 +174,59 @@ def test_a_token_that_does_not_match_the_cookie_is_refused(
         {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"},
         {"Origin": "https://elsewhere.example"},
         {"Origin": "null"},
+        {"Referer": "https://elsewhere.example/page"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "https://elsewhere.example"},
     ],
 )
-def test_a_browser_post_from_another_site_without_a_token_is_refused(
-    client: httpx.Client, busy_farm: Farm, token: str, headers: dict[str, str]
+def test_a_browser_post_from_another_site_is_refused_even_with_the_token(
+    client: httpx.Client, busy_farm: Farm, token: str, headers: dict[str, str], with_token: bool
 ) -> None:
+    revision = a_revision(busy_farm.databases)
+    data = {"_method": "DELETE"}
+    if with_token:
+        data["csrf_token"] = page_token(client, f"/self-serve/{BRANCH}/rev/{revision}")
     before = job_count(busy_farm.databases)
     response = client.post(
-        f"/self-serve/{BRANCH}/rev/{a_revision(busy_farm.databases)}",
-        data={"_method": "DELETE"},
+        f"/self-serve/{BRANCH}/rev/{revision}",
+        data=data,
         headers={**basic(USER, token), **headers},
     )
     assert response.status_code == 403
     assert "from another site" in response.json()["msg"]
     assert job_count(busy_farm.databases) == before
+
+
+def test_over_https_the_cookie_is_host_only_and_secure(
+    busy_farm: Farm, token: str, live_settings: Settings
+) -> None:
+    """Behind a TLS proxy the page is HTTPS: a `__Host-` cookie, which only a secure response
+    of this very host can set, for the whole host."""
+    settings = live_settings.model_copy(update={"mount_prefix": "/buildapi"})
+    app = create_app(settings, busy_farm.databases, busy_farm.layout)
+    revision = a_revision(busy_farm.databases)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as secure:
+        page = secure.get(f"/buildapi/self-serve/{BRANCH}/rev/{revision}")
+        cookie = page.headers["set-cookie"]
+        assert cookie.startswith(f"{SECURE_COOKIE}=") and "Secure" in cookie
+        assert "Path=/;" in cookie and "Domain" not in cookie
+        csrf = TOKEN_FIELD.findall(page.text)[0]
+        assert csrf == secure.cookies[SECURE_COOKIE]
+        secure.cookies.set(COOKIE, csrf)  # the plain-HTTP name is not looked at over HTTPS
+        del secure.cookies[SECURE_COOKIE]
+        refused = secure.post(
+            f"/buildapi/self-serve/{BRANCH}/rev/{revision}",
+            data={"_method": "DELETE", "csrf_token": csrf},
+            headers={**browser(token), "Origin": "https://testserver"},
+        )
+        assert refused.status_code == 403
+        secure.cookies.clear()
+        secure.cookies.set(SECURE_COOKIE, csrf)
+        accepted = secure.post(
+            f"/buildapi/self-serve/{BRANCH}/rev/{revision}",
+            data={"_method": "DELETE", "csrf_token": csrf},
+            headers={**browser(token), "Origin": "https://testserver"},
+        )
+        assert accepted.status_code == 302, accepted.text
 
 
 def test_authentication_and_branch_checks_come_first(

@@ -19,6 +19,7 @@ from buildapi.cache import make_cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.layout import FarmLayout
+from buildapi.secret import server_secret
 from buildapi.selfserve.auth import Htpasswd
 from buildapi.selfserve.broker import Broker
 from buildapi.selfserve.jobs import JobPipeline
@@ -88,6 +89,7 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         cache=make_cache(settings.cache_url),
         pipeline=pipeline,
         htpasswd=Htpasswd(settings.auth_htpasswd_file) if settings.auth_htpasswd_file else None,
+        secret=server_secret(settings),
     )
     api.state.templates = make_templates(settings.zone)
     install_error_handlers(api)

@@ -15,23 +15,18 @@ from buildapi.errors import Forbidden, Unauthenticated, Unavailable
 from buildapi.selfserve.auth import (
     Identity,
     identity_of_token,
-    in_networks,
     is_loopback,
     may_act_on,
 )
 from buildapi.web.csrf import check_request
 from buildapi.web.deps import AppState, State
+from buildapi.web.peers import Peer, peer_of
 
 
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-def _proxy_identity(request: Request, state: AppState) -> Identity | None:
-    settings = state.settings
-    if not in_networks(_client(request), settings.auth_trusted_proxies):
+def _proxy_identity(request: Request, peer: Peer, state: AppState) -> Identity | None:
+    if not peer.trusted:
         return None
-    user = request.headers.get(settings.auth_proxy_header, "").strip()
+    user = request.headers.get(state.settings.auth_proxy_header, "").strip()
     return Identity(user=user, how="proxy") if user else None
 
 
@@ -59,8 +54,10 @@ def _header_identity(header: str, state: AppState) -> Identity:
 
 
 def _identity(request: Request, state: AppState) -> Identity | None:
-    """Who the request proves to be; None when it carries no credentials at all."""
-    proxied = _proxy_identity(request, state)
+    """Who the request proves to be; None when it carries no credentials at all. The
+    development user is for a browser on this machine, never for a proxy's clients."""
+    peer = peer_of(request, state.settings)
+    proxied = _proxy_identity(request, peer, state)
     if proxied is not None:
         return proxied
     header = request.headers.get("authorization")
@@ -68,7 +65,7 @@ def _identity(request: Request, state: AppState) -> Identity | None:
         return _header_identity(header, state)
     settings = state.settings
     dev_user = settings.auth_dev_user
-    if dev_user and is_loopback(settings.host) and is_loopback(_client(request)):
+    if dev_user and is_loopback(settings.host) and not peer.trusted and is_loopback(peer.address):
         return Identity(user=dev_user, how="dev")
     return None
 
@@ -98,7 +95,7 @@ async def actor(request: Request, state: State) -> Identity:
     branch = request.path_params.get("branch")
     if branch is not None and not may_act_on(identity, branch, state.settings.auth_branch_groups):
         raise Forbidden(f"{identity.user} may not act on branch {branch}")
-    await check_request(request, state.settings.write_max_body_bytes)
+    await check_request(request, state)
     return identity
 
 

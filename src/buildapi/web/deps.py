@@ -23,6 +23,7 @@ class AppState:
     cache: Cache
     pipeline: JobPipeline
     htpasswd: Htpasswd | None
+    secret: bytes
 
 
 def app_state(request: Request) -> AppState:

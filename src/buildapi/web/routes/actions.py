@@ -29,6 +29,7 @@ from buildapi.web.deps import AppState, State
 from buildapi.web.forms import int_field, read_fields
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.params import checked_revision, known_branch
+from buildapi.web.peers import peer_of
 from buildapi.web.responses import json_response
 from buildapi.web.routes.selfserve import MAX_ID, Id
 from buildapi.web.urls import link
@@ -99,7 +100,7 @@ class Write:
         if key is None:
             await run_in_threadpool(_check_rate, state, who.user, now)
         job_id = await run_in_threadpool(state.pipeline.submit, job)
-        client = self.request.client.host if self.request.client else "-"
+        peer = peer_of(self.request, state.settings)
         audit.info(
             "job %d: %s on %s by %s (%s) from %s: %s",
             job_id,
@@ -107,7 +108,7 @@ class Write:
             self.branch,
             who.user,
             who.how,
-            client,
+            peer.describe(),
             args,
         )
         if self.fmt == "html":

@@ -1,0 +1,145 @@
+"""Real servers on loopback: `buildapi web` processes, and a real nginx in front of one of
+them, configured by the example in docs/security.md."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from passlib.apache import HtpasswdFile
+
+from buildapi.cli import main
+from buildapi.config import load_settings
+from buildapi.layout import load_layout
+from tests.processes import Output, free_port, running, wait_until
+from tests.services import service_url
+
+ROOT = Path(__file__).resolve().parents[2]
+SECURITY_DOC = ROOT / "docs" / "security.md"
+USER, PASSWORD = "alice@example.com", "alice's password"
+
+
+@dataclass
+class Web:
+    """A `buildapi web` process: where it listens, its output and its data."""
+
+    url: str
+    output: Output
+    data: Path
+
+    def jobs(self) -> list[tuple[int, str, str]]:
+        with sqlite3.connect(self.data / "buildapi_db.sqlite") as connection:
+            return connection.execute("SELECT id, action, who FROM jobrequests").fetchall()
+
+    def revision_page(self) -> str:
+        """The page of a revision in the history written before the server started."""
+        with sqlite3.connect(self.data / "schedulerdb.sqlite") as connection:
+            query = "SELECT branch, revision FROM sourcestamps LIMIT 1"
+            repo_path, revision = connection.execute(query).fetchone()
+        layout = load_layout(load_settings(data_dir=self.data))
+        branch = next(name for name, b in layout.branches.items() if b.repo_path == repo_path)
+        return f"/self-serve/{branch}/rev/{revision}"
+
+    def audit_line(self, job_id: int) -> str:
+        return self.output.wait_for(f"job {job_id}: ", timeout=30)
+
+
+def start_web(data: Path, trusted: list[str]) -> Iterator[Web]:
+    history = ["--days", "0.1", "--jobs-per-day", "2000", "--data-dir", str(data)]
+    assert main(["farm", "history", *history]) == 0
+    port = free_port()
+    env = {"BUILDAPI_AUTH_TRUSTED_PROXIES": str(trusted).replace("'", '"')}
+    with running(["web", "--port", str(port), "--data-dir", str(data)], env=env) as (_, output):
+        yield Web(f"http://127.0.0.1:{port}", output, data)
+
+
+@pytest.fixture(scope="module")
+def far_proxy_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    """Believes proxy headers from 10.0.0.5 only; every test client is on 127.0.0.1."""
+    yield from start_web(tmp_path_factory.mktemp("far"), ["10.0.0.5"])
+
+
+@pytest.fixture(scope="module")
+def same_host_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    """Believes a proxy on this host: the common setup."""
+    yield from start_web(tmp_path_factory.mktemp("near"), ["127.0.0.1"])
+
+
+def documented_nginx_server() -> str:
+    """The `server` block of docs/security.md."""
+    found = re.search(r"```nginx\n(.*?)```", SECURITY_DOC.read_text(encoding="utf-8"), re.S)
+    assert found, "docs/security.md has no nginx example"
+    return found.group(1)
+
+
+def replaced(text: str, replacements: dict[str, str]) -> str:
+    for old, new in replacements.items():
+        assert old in text, f"the documented nginx example no longer has {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(scope="module")
+def nginx(same_host_web: Web, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The documented nginx, with TLS on a free port, in front of `same_host_web`; its URL."""
+    binary = service_url("nginx")
+    home = tmp_path_factory.mktemp("nginx")
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(home / "tls.key")),
+            *("-out", str(home / "tls.crt")),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    passwords = HtpasswdFile(str(home / "htpasswd"), new=True)
+    passwords.set_password(USER, PASSWORD)
+    passwords.save()
+    port = free_port()
+    server = replaced(
+        documented_nginx_server(),
+        {
+            "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+            "/etc/nginx/buildapi.crt": str(home / "tls.crt"),
+            "/etc/nginx/buildapi.key": str(home / "tls.key"),
+            "/etc/nginx/buildapi.htpasswd": str(home / "htpasswd"),
+            "http://127.0.0.1:8000": same_host_web.url,
+        },
+    )
+    temporary = " ".join(
+        f"{kind}_temp_path {home / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    user = "user root;" if os.geteuid() == 0 else ""
+    (home / "nginx.conf").write_text(
+        f"{user}\nworker_processes 1;\nerror_log {home / 'error.log'};\npid {home / 'nginx.pid'};\n"
+        f"events {{}}\nhttp {{\naccess_log {home / 'access.log'};\n{temporary}\n{server}\n}}\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [binary, "-p", str(home), "-c", str(home / "nginx.conf"), "-g", "daemon off;"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: _listening(port) or process.poll() is not None, 30, "nginx listening")
+        assert process.poll() is None, (
+            f"nginx exited: {process.stderr.read() if process.stderr else ''}"
+        )
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
