@@ -30,6 +30,11 @@ CONFIG_ENV = "BUILDAPI_CONFIG"
 MIN_SECRET_LENGTH = 32
 # The kinds of farm an agent can act on; agent/launch.py builds each.
 AgentBackend = Literal["buildbot08"]
+# Every priority a write may set; the ceilings of policy_priority_ceiling lie inside it.
+PRIORITY_RANGE = (-1000, 1000)
+# In the policy keys: the entry for unlisted branches (or users of no listed group), and the
+# group that stands for any authenticated user.
+ANY = "*"
 
 
 class Settings(BaseSettings):
@@ -115,6 +120,37 @@ class Settings(BaseSettings):
         ),
     )
     read_requires_auth: bool = Field(False, description="Ask for credentials on reads too.")
+    policy_act_on_others: dict[str, list[str]] = Field(
+        default_factory=lambda: {ANY: ["releng", "sheriffs"]},
+        description=(
+            "Branch -> groups whose members may cancel or reprioritize requests another user made"
+            ' through self-serve ("*" entry: unlisted branches; "*" group: any user). Default'
+            " releng and sheriffs: a developer must not stop a colleague's rebuild."
+        ),
+    )
+    policy_act_on_scheduled: dict[str, list[str]] = Field(
+        default_factory=lambda: {ANY: [ANY]},
+        description=(
+            "Branch -> groups whose members may cancel or reprioritize scheduler-made requests of"
+            " pushes that are not theirs. Default any user: developers stop the builds of a bad"
+            " push, their own or not, as legacy allowed."
+        ),
+    )
+    policy_priority_ceiling: dict[str, int] = Field(
+        default_factory=lambda: {ANY: 10, "releng": PRIORITY_RANGE[1]},
+        description=(
+            'Group -> highest priority its members may set ("*": users of no listed group; a'
+            " user gets the highest of their groups). Default 10, releng 1000: anyone may move"
+            " work ahead of the farm's priority-0 requests, only releng may jump the queue."
+        ),
+    )
+    jobs_show_who: Literal["everyone", "authenticated"] = Field(
+        "authenticated",
+        description=(
+            "Who sees the user (an e-mail address) of each job in /self-serve/jobs; anonymous"
+            " readers see null and may not filter by who."
+        ),
+    )
     write_rate_per_minute: int = Field(
         60, gt=0, description="Job requests one user may make per minute (429 beyond)."
     )
@@ -224,6 +260,27 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return upper
 
+    @field_validator("policy_act_on_others", "policy_act_on_scheduled")
+    @classmethod
+    def _branch_groups(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if ANY not in value:
+            raise ValueError(f"needs a {ANY!r} entry for the branches not listed")
+        for branch, groups in value.items():
+            if not branch or not all(group.strip() for group in groups):
+                raise ValueError(f"branch {branch!r}: names must not be empty")
+        return value
+
+    @field_validator("policy_priority_ceiling")
+    @classmethod
+    def _ceilings(cls, value: dict[str, int]) -> dict[str, int]:
+        low, high = PRIORITY_RANGE
+        if ANY not in value:
+            raise ValueError(f"needs a {ANY!r} entry for users of no listed group")
+        for group, ceiling in value.items():
+            if not low <= ceiling <= high:
+                raise ValueError(f"group {group!r}: {ceiling} is outside {low} to {high}")
+        return value
+
     @model_validator(mode="after")
     def _separate_databases(self) -> Settings:
         # Both schemas have tables named builds, changes and sourcestamps.
@@ -293,6 +350,7 @@ def _describe(exc: ValidationError, file_values: dict[str, Any], path: object) -
     key = ".".join(str(part) for part in error["loc"]) or "?"
     if error["type"] == "extra_forbidden":
         return f"config file {path}: unknown key {key!r}"
-    env_name = f"{ENV_PREFIX}{key.upper()}"
-    where = env_name if env_name in os.environ or key not in file_values else f"config file {path}"
+    top = str(error["loc"][0]) if error["loc"] else key  # a table's entry: its key's source
+    env_name = f"{ENV_PREFIX}{top.upper()}"
+    where = env_name if env_name in os.environ or top not in file_values else f"config file {path}"
     return f"bad value for {key!r} (from {where}): {error['msg']}"

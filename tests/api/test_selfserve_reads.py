@@ -14,6 +14,7 @@ from sqlalchemy import event, insert
 from buildapi.config import Settings
 from buildapi.db.schema.buildapi import jobrequests
 from buildapi.farm.farm import Farm
+from tests.tokens import make_token
 from tests.unit.farm.invariants import rows
 
 JSON = {"Accept": "application/json"}
@@ -172,8 +173,16 @@ def jobs(busy_farm: Farm) -> list[int]:
     return [row[0] for row in rows(busy_farm.databases.buildapi_db, "SELECT id FROM jobrequests")]
 
 
-def test_jobs(farm_client: httpx.Client, jobs: list[int]) -> None:
-    listed = farm_client.get("/self-serve/jobs", headers=JSON).json()
+def test_jobs(farm_client: httpx.Client, busy_farm: Farm, jobs: list[int]) -> None:
+    # a token holder sees who made each job (tests/api/test_policy.py: anonymous readers)
+    token = make_token(busy_farm.databases, "reader@example.org")
+    signed_in = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
+    listed = farm_client.get("/self-serve/jobs", headers=signed_in).json()
+    assert [job["who"] for job in listed] == [
+        "bob@example.org",
+        "bob@example.org",
+        "alice@example.org",
+    ]
     assert [job["when"] for job in listed] == [300, 200, 100]
     assert set(listed[0]) == {
         "id",
@@ -188,12 +197,14 @@ def test_jobs(farm_client: httpx.Client, jobs: list[int]) -> None:
         "msg": "Ok"
     }
     bob = farm_client.get(
-        "/self-serve/jobs?who=bob@example.org&num=1&offset=1", headers=JSON
+        "/self-serve/jobs?who=bob@example.org&num=1&offset=1", headers=signed_in
     ).json()
     assert [job["when"] for job in bob] == [200]
-    cancels = farm_client.get("/self-serve/jobs?action=cancel_request&branch=ash", headers=JSON)
+    cancels = farm_client.get(
+        "/self-serve/jobs?action=cancel_request&branch=ash", headers=signed_in
+    )
     assert [job["when"] for job in cancels.json()] == [300]
-    one = farm_client.get(f"/self-serve/jobs/{listed[0]['id']}", headers=JSON).json()
+    one = farm_client.get(f"/self-serve/jobs/{listed[0]['id']}", headers=signed_in).json()
     assert one == listed[0]
 
 

@@ -53,6 +53,16 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
         ("[web]\nport = 1\n", "key 'web' is a table"),
         ("port = \n", "is not valid TOML"),
         (
+            'policy_act_on_others = ["releng"]\n',
+            "bad value for 'policy_act_on_others' (from config file",
+        ),
+        ('[policy_act_on_scheduled]\n"*" = "releng"\n', "'policy_act_on_scheduled.*' (from config"),
+        ("[policy_act_on_others]\ntry = []\n", "needs a '*' entry for the branches not listed"),
+        ('[policy_act_on_others]\n"*" = [""]\n', "names must not be empty"),
+        ('[policy_priority_ceiling]\n"*" = 10\nreleng = 5000\n', "5000 is outside -1000 to 1000"),
+        ("[policy_priority_ceiling]\nreleng = 50\n", "needs a '*' entry for users of no"),
+        ('jobs_show_who = "nobody"\n', "Input should be 'everyone' or 'authenticated'"),
+        (
             'schedulerdb_url = "sqlite:///a"\nstatusdb_url = "sqlite:///a"\n',
             "must name different databases",
         ),

@@ -75,12 +75,12 @@ def completeness(items: list[dict[str, Any]], now: float, stable_delay: int) -> 
     return {"stableDelay": stable_delay, "job_complete": complete, "job_passed": passed}
 
 
-def job_object(row: JobRow) -> dict[str, Any]:
-    """The legacy job keys plus `id`, which legacy left out."""
+def job_object(row: JobRow, show_who: bool = True) -> dict[str, Any]:
+    """The legacy job keys plus `id`, which legacy left out; `who` is None when hidden."""
     return {
         "id": row.id,
         "action": row.action,
-        "who": row.who,
+        "who": row.who if show_who else None,
         "when": row.when,
         "completed_at": row.completed_at,
         "complete_data": row.complete_data,

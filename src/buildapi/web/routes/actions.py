@@ -1,6 +1,8 @@
-"""Self-serve writes: each one checked (401, 403, 400, 404, 409, 429, in that order), recorded
-as a job request, handed to the agents, and answered 202 with the job's id (HTML: 302 to the
-job's page)."""
+"""Self-serve writes: each one checked, recorded as a job request, handed to the agents, and
+answered 202 with the job's id (HTML: 302 to the job's page). The checks, in order: 401
+(credentials), 403 (the branch's groups), 400 (fields), 403 (priority above the user's
+ceiling), 404 (branch, build, request, revision, builder), 403 (a request the user may not act
+on: selfserve/ownership.py), 409 (not pending), 429 (rate)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from buildapi.config import PRIORITY_RANGE
 from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import NewJob, nth_newest_write
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
@@ -24,6 +27,7 @@ from buildapi.parsing import json_field
 from buildapi.selfserve.auth import Identity
 from buildapi.selfserve.jobs import UNRECORDABLE
 from buildapi.selfserve.messages import SELFSERVE_SUFFIX
+from buildapi.selfserve.ownership import Policy
 from buildapi.web.auth import Actor
 from buildapi.web.deps import AppState, State
 from buildapi.web.forms import int_field, read_fields
@@ -37,7 +41,6 @@ from buildapi.web.urls import link
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])
 audit = logging.getLogger("buildapi.audit")
 
-PRIORITY_RANGE = (-1000, 1000)
 COUNT_RANGE = (1, 100)
 MAX_IDEMPOTENCY_KEY = 200
 RATE_WINDOW_SECONDS = 60
@@ -82,16 +85,26 @@ class Write:
     branch: str
     idempotency_key: str | None
 
+    @property
+    def policy(self) -> Policy:
+        return Policy.from_settings(self.state.settings)
+
     async def fields(self) -> dict[str, Any]:
         return await read_fields(self.request, self.state.settings.write_max_body_bytes)
+
+    def check_priority(self, args: dict[str, Any]) -> None:
+        """403 when the priority asked for is above the user's ceiling."""
+        if "priority" in args:
+            self.policy.check_priority(self.who, args["priority"])
 
     async def accept(
         self, action: str, args: dict[str, Any], check: Check | None = None
     ) -> Response:
-        """404 and 409 checks, the rate limit, then record and publish; answer the job id."""
+        """The checks after 400, the rate limit, then record and publish; answer the job id."""
         key, state, who = self.idempotency_key, self.state, self.who
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise BadInput(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        self.check_priority(args)
         chosen = known_branch(state, self.branch)
         if check is not None:
             await run_in_threadpool(_run_check, state, check, chosen)
@@ -151,19 +164,32 @@ def _check_rate(state: AppState, who: str, now: int) -> None:
         )
 
 
-def _build_exists(build_id: int) -> Check:
+def _build_exists(build_id: int, acting: Write | None = None) -> Check:
+    """404 for an unknown build; with `acting`, 403 unless its user may cancel its request."""
+
     def check(connection: Connection, branch: BranchFilter) -> None:
-        if queries.build_by_id(connection, branch, build_id) is None:
+        row = queries.build_by_id(connection, branch, build_id)
+        if row is None:
             raise NotFound(f"Build {build_id} not found on branch {branch.name}")
+        if acting is not None:
+            verb = f"cancel build {build_id} of"
+            acting.policy.check_request(connection, acting.who, verb, row.request.id, branch.name)
 
     return check
 
 
-def _request_exists(request_id: int, pending_only: bool = False) -> Check:
+def _request_exists(
+    request_id: int, acting: Write | None = None, verb: str = "", pending_only: bool = False
+) -> Check:
+    """404 for an unknown request; with `acting`, 403 unless its user may `verb` it; then
+    409 unless it is pending, if `pending_only`."""
+
     def check(connection: Connection, branch: BranchFilter) -> None:
         row = queries.request_by_id(connection, branch, request_id)
         if row is None:
             raise NotFound(f"Request {request_id} not found on branch {branch.name}")
+        if acting is not None:
+            acting.policy.check_request(connection, acting.who, verb, request_id, branch.name)
         if pending_only and (row.complete or row.claimed_at):
             state = "complete" if row.complete else "running"
             raise Conflict(
@@ -173,10 +199,13 @@ def _request_exists(request_id: int, pending_only: bool = False) -> Check:
     return check
 
 
-def _revision_exists(revision: str) -> Check:
+def _revision_exists(revision: str, acting: Write) -> Check:
+    """404 for an unknown revision, 403 unless its user may cancel all its incomplete requests."""
+
     def check(connection: Connection, branch: BranchFilter) -> None:
         if not sourcestamps_of_revision(connection, branch, revision):
             raise NotFound(f"Revision {revision} not found on branch {branch.name}")
+        acting.policy.check_revision(connection, acting.who, branch, revision)
 
     return check
 
@@ -196,7 +225,7 @@ async def rebuild_build(w: Writing) -> Response:
 
 @router.delete("/{branch}/build/{build_id}", summary="Cancel the build `build_id`", status_code=202)
 async def cancel_build(w: Writing, build_id: Id) -> Response:
-    return await w.accept("cancel_build", {"bid": build_id}, _build_exists(build_id))
+    return await w.accept("cancel_build", {"bid": build_id}, _build_exists(build_id, w))
 
 
 @router.post(
@@ -216,7 +245,8 @@ async def rebuild_request(w: Writing) -> Response:
     "/{branch}/request/{request_id}", summary="Cancel the request `request_id`", status_code=202
 )
 async def cancel_request(w: Writing, request_id: Id) -> Response:
-    return await w.accept("cancel_request", {"brid": request_id}, _request_exists(request_id))
+    check = _request_exists(request_id, w, "cancel")
+    return await w.accept("cancel_request", {"brid": request_id}, check)
 
 
 @router.put(
@@ -229,7 +259,8 @@ async def reprioritize(w: Writing, request_id: Id) -> Response:
     fields = await w.fields()
     priority = int_field(fields, "priority", low=PRIORITY_RANGE[0], high=PRIORITY_RANGE[1])
     args = {"brid": request_id, "priority": priority}
-    return await w.accept("reprioritize", args, _request_exists(request_id, pending_only=True))
+    check = _request_exists(request_id, w, "reprioritize", pending_only=True)
+    return await w.accept("reprioritize", args, check)
 
 
 @router.delete(
@@ -240,7 +271,7 @@ async def reprioritize(w: Writing, request_id: Id) -> Response:
 async def cancel_revision(w: Writing, revision: str) -> Response:
     revision = checked_revision(revision)
     args = {"branch": w.branch, "revision": revision}
-    return await w.accept("cancel_revision", args, _revision_exists(revision))
+    return await w.accept("cancel_revision", args, _revision_exists(revision, w))
 
 
 @router.post(
@@ -300,6 +331,7 @@ async def new_build_for_builder(
         "properties": properties,
         "files": files,
     }
+    w.check_priority(args)
     known_branch(w.state, w.branch)
     if builder_name not in w.state.layout.builders_for_branch(w.branch):
         raise NotFound(f"Builder {builder_name!r} not found on branch {w.branch}")

@@ -11,8 +11,10 @@ from starlette.responses import RedirectResponse, Response
 
 from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
-from buildapi.errors import BadInput, NotFound
+from buildapi.errors import BadInput, NotFound, Unauthenticated
 from buildapi.selfserve import shapes
+from buildapi.selfserve.auth import Identity
+from buildapi.web.auth import Reader
 from buildapi.web.caching import cached
 from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
@@ -78,11 +80,17 @@ def branches(request: Request, fmt: OutputFormat, state: State) -> Response:
     return render(request, fmt, data, title="Branches")
 
 
+def shows_who(state: AppState, reader: Identity | None) -> bool:
+    """Whether this reader may see who made each job (`jobs_show_who`)."""
+    return reader is not None or state.settings.jobs_show_who == "everyone"
+
+
 @router.get("/jobs", summary="Return a list of past self-serve requests")
 def jobs(
     request: Request,
     fmt: OutputFormat,
     state: State,
+    reader: Reader,
     num: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     who: str | None = None,
@@ -90,19 +98,24 @@ def jobs(
     branch: str | None = None,
     job_state: Annotated[str | None, Query(alias="state")] = None,
 ) -> Response:
+    show = shows_who(state, reader)
+    if who is not None and not show:
+        # Filtering would tell anonymous readers whether an address has made jobs.
+        raise Unauthenticated("credentials required to filter jobs by who")
     where = JobFilter(who=who, action=action, branch=branch, state=job_state)
     with state.databases.buildapi_db.connect() as connection:
-        found = [shapes.job_object(row) for row in list_jobs(connection, num, offset, where)]
+        rows = list_jobs(connection, num, offset, where)
+    found = [shapes.job_object(row, show_who=show) for row in rows]
     return render(request, fmt, found, template="jobs.html", title="Job history")
 
 
 @router.get("/jobs/{job_id}", summary="Return information about a job request")
-def job(request: Request, fmt: OutputFormat, state: State, job_id: Id) -> Response:
+def job(request: Request, fmt: OutputFormat, state: State, reader: Reader, job_id: Id) -> Response:
     with state.databases.buildapi_db.connect() as connection:
         row = get_job(connection, job_id)
     if row is None:
         raise NotFound(f"Job {job_id} not found")
-    data = shapes.job_object(row)
+    data = shapes.job_object(row, show_who=shows_who(state, reader))
     return render(request, fmt, data, template="job.html", title=f"Job {job_id} status detail")
 
 
