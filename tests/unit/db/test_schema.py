@@ -151,7 +151,7 @@ def test_init_twice_keeps_rows(engine_databases: Databases) -> None:
     with engine_databases.buildapi_db.connect() as connection:
         count = connection.execute(select(func.count()).select_from(jobrequests)).scalar_one()
     assert count == 1
-    assert current_revision(engine_databases.buildapi_db) == "0002"
+    assert current_revision(engine_databases.buildapi_db) == "0003"
 
 
 def test_migrations_match_the_schema_module(engine_databases: Databases) -> None:
