@@ -1,5 +1,6 @@
-"""The write endpoints: checks in order (401, 403, 400, 404, 409, 429), then a recorded and
-published job request answered 202 (HTML: 302 to the job page). Nothing runs the agent here."""
+"""The write endpoints: checks in order (401, 403, 400, 404, 409, 422, 429), then a recorded
+and published job request answered 202 (HTML: 302 to the job page). Nothing runs the agent
+here."""
 
 from __future__ import annotations
 
