@@ -152,7 +152,9 @@ class Settings(BaseSettings):
         ),
     )
     write_rate_per_minute: int = Field(
-        60, gt=0, description="Job requests one user may make per minute (429 beyond)."
+        60,
+        gt=0,
+        description="Weight (a rebuild's count, else 1) one user may record per minute (429).",
     )
     write_max_body_bytes: int = Field(
         65536, gt=0, description="Largest body a write endpoint accepts (400 beyond)."

@@ -25,6 +25,11 @@ class Forbidden(BuildAPIError):
     """Authenticated, but not allowed to do this."""
 
 
+class Unprocessable(BuildAPIError):
+    """Well formed but not acceptable as it stands: an idempotency key reused for another
+    request."""
+
+
 class RateLimited(BuildAPIError):
     """Too many writes; `retry_after` seconds until the next one is allowed."""
 

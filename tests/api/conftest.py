@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from buildapi.db.engines import Databases
 from buildapi.db.setup import init_databases
 from buildapi.farm.farm import Farm
 from buildapi.layout import load_layout
-from tests.conftest import make_client
+from tests.conftest import broker_names, make_client
 
 START = 1_780_000_000.0
 
@@ -52,6 +53,17 @@ def busy_farm(live_settings: Settings) -> Iterator[Farm]:
 def farm_client(live_settings: Settings, busy_farm: Farm) -> Iterator[httpx.Client]:
     with make_client(live_settings, busy_farm.databases, busy_farm.layout) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def own_client(
+    tmp_path: Path, busy_farm: Farm, request: pytest.FixtureRequest
+) -> Iterator[httpx.Client]:
+    """A client over the busy farm's databases with settings of the test's own."""
+    overrides = getattr(request, "param", {})
+    settings = load_settings(data_dir=tmp_path, **broker_names(), **overrides)
+    with make_client(settings, busy_farm.databases, busy_farm.layout) as client:
+        yield client
 
 
 def page_charts(html: str) -> dict[str, dict]:

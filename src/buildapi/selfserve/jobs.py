@@ -15,13 +15,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from buildapi.db.engines import Databases
 from buildapi.db.queries.jobrequests import (
+    KeyReused,
     NewJob,
+    OverQuota,
     complete_job,
     mark_published,
     record_job,
     unpublished_jobs,
 )
-from buildapi.errors import Unavailable
+from buildapi.db.queries.write_quotas import Quota
+from buildapi.errors import RateLimited, Unavailable, Unprocessable
 from buildapi.selfserve.broker import (
     FINISHED,
     REQUESTS,
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 UNRECORDABLE = "Couldn't create JobRequest row; nothing was done"
 OUTBOX_BATCH = 500
 RETRY_PAUSE_SECONDS = 1.0
+RATE_WINDOW_SECONDS = 60
 
 
 class JobPipeline:
@@ -48,27 +52,41 @@ class JobPipeline:
         databases: Databases,
         broker: Broker,
         outbox_every: float,
+        writes_per_minute: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.databases = databases
         self.broker = broker
         self.outbox_every = outbox_every
+        self.quota = Quota(writes_per_minute, RATE_WINDOW_SECONDS)
         self.clock = clock
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._consumer: QueueConsumer | None = None
 
     def submit(self, job: NewJob) -> int:
-        """Record, then publish; the id is returned even when the broker is down."""
+        """Record within the user's quota, then publish; the id is returned even when the
+        broker is down. A retry (same idempotency key and request) gets the first id."""
         try:
             with self.databases.buildapi_db.connect() as connection:
-                job_id, created = record_job(connection, job)
+                outcome = record_job(connection, job, self.quota)
         except SQLAlchemyError as exc:
             log.error("cannot record a %s job request for %s: %s", job.action, job.who, exc)
             raise Unavailable(UNRECORDABLE) from exc
-        if created:
-            self._send(JobRequest(job_id, job.action, job.who, job.when, job.what))
-        return job_id
+        if isinstance(outcome, KeyReused):
+            raise Unprocessable(
+                f"Idempotency-Key {job.idempotency_key!r} was used for a different request"
+                f" (job {outcome.id})"
+            )
+        if isinstance(outcome, OverQuota):
+            raise RateLimited(
+                f"{job.who} made requests counting {outcome.used} in the last minute and this"
+                f" one counts {job.weight}; the limit is {self.quota.limit}",
+                outcome.retry_after,
+            )
+        if outcome.created:
+            self._send(JobRequest(outcome.id, job.action, job.who, job.when, job.what))
+        return outcome.id
 
     def relay(self) -> int:
         """Send the recorded requests the broker has not confirmed; stop at the first failure."""

@@ -81,7 +81,9 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    pipeline = JobPipeline(databases, Broker(settings), settings.outbox_every_seconds)
+    pipeline = JobPipeline(
+        databases, Broker(settings), settings.outbox_every_seconds, settings.write_rate_per_minute
+    )
     api.state.buildapi = AppState(
         settings=settings,
         databases=databases,

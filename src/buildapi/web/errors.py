@@ -20,6 +20,7 @@ from buildapi.errors import (
     RateLimited,
     Unauthenticated,
     Unavailable,
+    Unprocessable,
 )
 from buildapi.web.negotiation import lenient_format
 from buildapi.web.responses import error_response
@@ -32,6 +33,7 @@ STATUS = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Unprocessable: 422,
     RateLimited: 429,
     Unavailable: 503,
     ConfigError: 503,

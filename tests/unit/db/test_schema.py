@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
     Boolean,
     DateTime,
     Integer,
+    MetaData,
     SmallInteger,
     String,
     Table,
@@ -30,7 +32,12 @@ from buildapi.db.schema.scheduler import (
     sourcestamps,
     version,
 )
-from buildapi.db.setup import current_revision, init_databases, upgrade_buildapi_db
+from buildapi.db.setup import (
+    alembic_config,
+    current_revision,
+    init_databases,
+    upgrade_buildapi_db,
+)
 
 WHEN = datetime.datetime(2026, 3, 8, 10, 30, 15)  # naive UTC, as statusdb stores it
 
@@ -151,7 +158,24 @@ def test_init_twice_keeps_rows(engine_databases: Databases) -> None:
     with engine_databases.buildapi_db.connect() as connection:
         count = connection.execute(select(func.count()).select_from(jobrequests)).scalar_one()
     assert count == 1
-    assert current_revision(engine_databases.buildapi_db) == "0002"
+    assert current_revision(engine_databases.buildapi_db) == "0003"
+
+
+def test_upgrade_from_0002_weighs_earlier_requests_1(engine_databases: Databases) -> None:
+    """Job requests recorded before 0003 count as one build each in the rate limit."""
+    engine = engine_databases.buildapi_db
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    before = Table("jobrequests", MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        connection.execute(before.insert().values(sample_row(before)))
+    upgrade_buildapi_db(engine)
+    jobrequests = buildapi_metadata.tables["jobrequests"]
+    with engine.connect() as connection:
+        assert connection.execute(select(jobrequests.c.weight)).scalars().all() == [1]
+    assert "write_quotas" in inspect(engine).get_table_names()
 
 
 def test_migrations_match_the_schema_module(engine_databases: Databases) -> None:

@@ -9,6 +9,13 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from buildapi.db.queries.write_quotas import (
+    Quota,
+    add_quota_row,
+    lock_quota,
+    seconds_until_room,
+    used_weight,
+)
 from buildapi.db.schema.buildapi import jobrequests
 
 RECORDED, PUBLISHED, COMPLETE = "recorded", "published", "complete"
@@ -88,43 +95,93 @@ class NewJob:
     what: dict[str, Any]
     when: int
     idempotency_key: str | None = None
+    # What it costs of the user's quota: the number of builds it asks for.
+    weight: int = 1
 
 
-def record_job(connection: Connection, job: NewJob) -> tuple[int, bool]:
-    """Insert the job request and commit; a retry with the same (who, idempotency key) gets
-    the first request's id back. Returns (id, whether this call created it)."""
+@dataclass(frozen=True)
+class Recorded:
+    id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class KeyReused:
+    """The idempotency key was used for another request: job `id`."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class OverQuota:
+    used: int
+    retry_after: int
+
+
+Outcome = Recorded | KeyReused | OverQuota
+
+
+def record_job(connection: Connection, job: NewJob, quota: Quota) -> Outcome:
+    """Insert and commit the job request if the user's quota has room for its weight, with
+    the check and the insert under the user's lock row. A retry of the same request with the
+    same (who, idempotency key) gets the first one back and counts nothing."""
+    try:
+        return _record(connection, job, quota)
+    except IntegrityError:
+        # Another worker added the user's quota row, or a job with this key, after we looked
+        # (possible at isolation levels that read an older snapshot): look again.
+        return _record(connection, job, quota)
+
+
+def _record(connection: Connection, job: NewJob, quota: Quota) -> Outcome:
+    with connection.begin():
+        if lock_quota(connection, job.who, job.when):
+            return _record_locked(connection, job, quota)
+    add_quota_row(connection, job.who, job.when)
+    return _record(connection, job, quota)
+
+
+def _record_locked(connection: Connection, job: NewJob, quota: Quota) -> Outcome:
     if job.idempotency_key is not None:
-        earlier = _job_of_key(connection, job.who, job.idempotency_key)
+        earlier = _job_of_key(connection, job)
         if earlier is not None:
-            return earlier, False
+            return earlier
+    used = used_weight(connection, job.who, job.when, quota)
+    retry_after = seconds_until_room(used, job.weight, job.when, quota)
+    if retry_after:
+        return OverQuota(sum(weight for _when, weight in used), retry_after)
     values = {
         "action": job.action,
         "who": job.who,
         "when": job.when,
-        "what": json.dumps(job.what, sort_keys=True),
+        "what": _what_text(job.what),
         "state": RECORDED,
         "branch": job.branch,
         "idempotency_key": job.idempotency_key,
         "attempts": 0,
+        "weight": job.weight,
     }
-    try:
-        with connection.begin():
-            result = connection.execute(insert(jobrequests).values(**values))
-    except IntegrityError:
-        # Two retries raced; the other one recorded it.
-        earlier = _job_of_key(connection, job.who, job.idempotency_key or "")
-        if earlier is None:
-            raise
-        return earlier, False
-    return int(result.inserted_primary_key[0]), True
+    result = connection.execute(insert(jobrequests).values(**values))
+    return Recorded(int(result.inserted_primary_key[0]), created=True)
 
 
-def _job_of_key(connection: Connection, who: str, key: str) -> int | None:
-    query = select(jobrequests.c.id).where(
-        jobrequests.c.who == who, jobrequests.c.idempotency_key == key
-    )
-    with connection.begin():
-        return connection.execute(query).scalar()
+def _job_of_key(connection: Connection, job: NewJob) -> Recorded | KeyReused | None:
+    """The job recorded earlier with this key: the same one when action, branch and arguments
+    all match."""
+    query = select(
+        jobrequests.c.id, jobrequests.c.action, jobrequests.c.branch, jobrequests.c.what
+    ).where(jobrequests.c.who == job.who, jobrequests.c.idempotency_key == job.idempotency_key)
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    job_id, action, branch, what = row
+    if (action, branch, what) == (job.action, job.branch, _what_text(job.what)):
+        return Recorded(job_id, created=False)
+    return KeyReused(job_id)
+
+
+def _what_text(what: dict[str, Any]) -> str:
+    return json.dumps(what, sort_keys=True)
 
 
 def mark_published(connection: Connection, job_id: int) -> None:
@@ -162,20 +219,6 @@ def complete_job(connection: Connection, job_id: int, message: dict[str, Any], n
             return True
         found = connection.execute(select(jobrequests.c.id).where(jobrequests.c.id == job_id))
         return found.first() is not None
-
-
-def nth_newest_write(connection: Connection, who: str, since: int, n: int) -> int | None:
-    """When `who` made their n-th newest job request at or after `since`; None when they made
-    fewer (the rate limit reads one row, whatever the limit)."""
-    query = (
-        select(jobrequests.c.when)
-        .where(jobrequests.c.who == who, jobrequests.c.when >= since)
-        .order_by(jobrequests.c.when.desc())
-        .offset(n - 1)
-        .limit(1)
-    )
-    with connection.begin():
-        return connection.execute(query).scalar()
 
 
 def count_by_state(connection: Connection) -> dict[str, int]:

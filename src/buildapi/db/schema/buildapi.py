@@ -1,7 +1,7 @@
 """BuildAPI's own database: job requests (the self-serve audit log and pipeline state) and
 API tokens. Managed by the Alembic migrations in db/migrations; keep the two in step."""
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -22,12 +22,23 @@ jobrequests = Table(
     Column("branch", String(100)),
     Column("idempotency_key", String(200)),
     Column("attempts", Integer, nullable=False, default=0),
+    # What the request costs of the user's write_rate_per_minute: its `count` of builds.
+    Column("weight", Integer, nullable=False, server_default=text("1")),
     Index("jobrequests_when", "when"),
     Index("jobrequests_who_when", "who", "when"),
     Index("jobrequests_action", "action"),
     Index("jobrequests_branch", "branch"),
     Index("jobrequests_state", "state"),
     Index("jobrequests_idempotency", "who", "idempotency_key", unique=True),
+)
+
+# One row per user who writes: updating it is the lock that serialises the user's writes, so
+# the quota check and the insert of a job request cannot interleave across web workers.
+write_quotas = Table(
+    "write_quotas",
+    metadata,
+    Column("who", String(512), primary_key=True, autoincrement=False),
+    Column("touched_at", Integer, nullable=False),
 )
 
 api_tokens = Table(

@@ -2,7 +2,9 @@
 answered 202 with the job's id (HTML: 302 to the job's page). The checks, in order: 401
 (credentials), 403 (the branch's groups), 400 (fields), 403 (priority above the user's
 ceiling), 404 (branch, build, request, revision, builder), 403 (a request the user may not act
-on: selfserve/ownership.py), 409 (not pending), 429 (rate)."""
+on: selfserve/ownership.py), 409 (not pending), 422 (an Idempotency-Key reused for another
+request), 429 (the user's quota of write_rate_per_minute, where a rebuild weighs its
+`count`)."""
 
 from __future__ import annotations
 
@@ -14,18 +16,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from buildapi.config import PRIORITY_RANGE
 from buildapi.db.queries import selfserve as queries
-from buildapi.db.queries.jobrequests import NewJob, nth_newest_write
+from buildapi.db.queries.jobrequests import NewJob
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
-from buildapi.errors import BadInput, Conflict, NotFound, RateLimited, Unavailable
+from buildapi.errors import BadInput, Conflict, NotFound
 from buildapi.parsing import json_field
 from buildapi.selfserve.auth import Identity
-from buildapi.selfserve.jobs import UNRECORDABLE
 from buildapi.selfserve.messages import SELFSERVE_SUFFIX
 from buildapi.selfserve.ownership import Policy
 from buildapi.web.auth import Actor
@@ -43,13 +43,13 @@ audit = logging.getLogger("buildapi.audit")
 
 COUNT_RANGE = (1, 100)
 MAX_IDEMPOTENCY_KEY = 200
-RATE_WINDOW_SECONDS = 60
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        description="a retry with the same key gets the first request's id back",
+        description="a retry of the same request with the same key gets the first request's id"
+        " back and counts once; the key reused for another request is a 422",
     ),
 ]
 Check = Callable[[Connection, BranchFilter], None]
@@ -98,20 +98,22 @@ class Write:
             self.policy.check_priority(self.who, args["priority"])
 
     async def accept(
-        self, action: str, args: dict[str, Any], check: Check | None = None
+        self, action: str, args: dict[str, Any], check: Check | None = None, weight: int = 1
     ) -> Response:
-        """The checks after 400, the rate limit, then record and publish; answer the job id."""
+        """The checks after 400, then record within the rate limit (422, 429) and publish;
+        answer the job id. `weight` is what the request costs of the limit."""
         key, state, who = self.idempotency_key, self.state, self.who
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise BadInput(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        limit = state.settings.write_rate_per_minute
+        if weight > limit:
+            # Never allowed, however long the client waits: a 429 would invite retries.
+            raise BadInput(f"count {weight} is over the limit of {limit} builds a minute")
         self.check_priority(args)
         chosen = known_branch(state, self.branch)
         if check is not None:
             await run_in_threadpool(_run_check, state, check, chosen)
-        now = int(time.time())
-        job = NewJob(action, who.user, self.branch, args, now, key)
-        if key is None:
-            await run_in_threadpool(_check_rate, state, who.user, now)
+        job = NewJob(action, who.user, self.branch, args, int(time.time()), key, weight)
         job_id = await run_in_threadpool(state.pipeline.submit, job)
         peer = peer_of(self.request, state.settings)
         audit.info(
@@ -148,20 +150,6 @@ Writing = Annotated[Write, Depends(write)]
 def _run_check(state: AppState, check: Check, branch: BranchFilter) -> None:
     with state.databases.schedulerdb.connect() as connection:
         check(connection, branch)
-
-
-def _check_rate(state: AppState, who: str, now: int) -> None:
-    limit = state.settings.write_rate_per_minute
-    try:
-        with state.databases.buildapi_db.connect() as connection:
-            oldest = nth_newest_write(connection, who, now - RATE_WINDOW_SECONDS + 1, limit)
-    except SQLAlchemyError as exc:
-        raise Unavailable(UNRECORDABLE) from exc
-    if oldest is not None:
-        retry_after = max(1, oldest + RATE_WINDOW_SECONDS - now)
-        raise RateLimited(
-            f"{who} made {limit} requests in the last minute; the limit is {limit}", retry_after
-        )
 
 
 def _build_exists(build_id: int, acting: Write | None = None) -> Check:
@@ -220,7 +208,7 @@ async def rebuild_build(w: Writing) -> Response:
     fields = await w.fields()
     build_id = int_field(fields, "build_id", low=0, high=MAX_ID)
     args = {"bid": build_id, "count": _count(fields), "priority": _priority(fields)}
-    return await w.accept("rebuild_build", args, _build_exists(build_id))
+    return await w.accept("rebuild_build", args, _build_exists(build_id), args["count"])
 
 
 @router.delete("/{branch}/build/{build_id}", summary="Cancel the build `build_id`", status_code=202)
@@ -238,7 +226,7 @@ async def rebuild_request(w: Writing) -> Response:
     fields = await w.fields()
     request_id = int_field(fields, "request_id", low=0, high=MAX_ID)
     args = {"brid": request_id, "count": _count(fields), "priority": _priority(fields)}
-    return await w.accept("rebuild_request", args, _request_exists(request_id))
+    return await w.accept("rebuild_request", args, _request_exists(request_id), args["count"])
 
 
 @router.delete(
