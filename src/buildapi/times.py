@@ -47,7 +47,7 @@ def parse_day(text: str, name: str) -> datetime.date:
             return datetime.date.fromisoformat(text)
     except ValueError:
         pass
-    raise BadInput(f"{name} must be a YYYY-MM-DD date, not {text!r}")
+    raise BadInput(f"{name} must be YYYY-MM-DD, not {text!r}")
 
 
 def midnight(day: datetime.date, zone: ZoneInfo, name: str, *, days_later: int = 0) -> int:
