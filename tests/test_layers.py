@@ -21,7 +21,7 @@ Layers = Mapping[str, Sequence[set[str]]]
 LAYERS: dict[str, list[set[str]]] = {
     "buildapi": [
         {"__init__", "errors"},
-        {"clock", "config", "cache", "parsing"},
+        {"clock", "config", "cache", "parsing", "times"},
         {"db", "layout"},
         {"farm", "reports", "dumps", "selfserve"},
         {"agent", "web"},

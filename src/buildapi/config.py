@@ -236,8 +236,8 @@ class Settings(BaseSettings):
     @classmethod
     def _clean_prefix(cls, value: str) -> str:
         value = value.rstrip("/")
-        if value and not value.startswith("/"):
-            raise ValueError("must start with '/'")
+        if value and (not value.startswith("/") or value[1] in "/\\" or "\\" in value):
+            raise ValueError("must start with one '/' and hold no backslash")
         return value
 
     @field_validator("cache_url")

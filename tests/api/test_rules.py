@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -141,6 +142,39 @@ def test_mount_prefix_is_honoured_in_links_and_redirects(prefixed: httpx.Client)
     bare = prefixed.get("/buildapi")
     assert bare.status_code in (301, 307)
     assert bare.headers["location"].endswith("/buildapi/")
+
+
+OFF_SITE_PATHS = ["//evil.example/", "/%2F%2Fevil.example/", "/\\evil.example/", "///evil.example/"]
+
+
+def assert_stays_on_site(response: httpx.Response) -> None:
+    """Any redirect is to a path of this app: one slash, then neither a slash nor a backslash."""
+    if response.is_redirect:
+        assert re.match(r"/[^/\\]", response.headers["location"]), response.headers["location"]
+
+
+@pytest.mark.parametrize("path", OFF_SITE_PATHS)
+def test_trailing_slash_redirect_stays_on_site(client: httpx.Client, path: str) -> None:
+    response = client.get(f"http://testserver{path}?format=json")
+    assert response.status_code == 301
+    assert_stays_on_site(response)
+    assert response.headers["location"].endswith("evil.example?format=json")
+
+
+@pytest.mark.parametrize("path", OFF_SITE_PATHS)
+def test_trailing_slash_redirect_stays_under_the_prefix(prefixed: httpx.Client, path: str) -> None:
+    inside = prefixed.get(f"http://testserver/buildapi{path}")
+    assert inside.status_code == 301
+    assert inside.headers["location"].startswith("/buildapi/")
+    assert_stays_on_site(inside)
+    outside = prefixed.get(f"http://testserver{path}")
+    assert outside.status_code == 404
+
+
+def test_redirect_keeps_the_path_as_sent(client: httpx.Client) -> None:
+    """`%2F` is not a slash: the target is the raw path, still percent-encoded."""
+    response = client.get("http://testserver/%2F%2Fevil.example/")
+    assert response.headers["location"] == "/%2F%2Fevil.example"
 
 
 def test_openapi_describes_the_routes(client: httpx.Client) -> None:

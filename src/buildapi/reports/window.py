@@ -2,24 +2,22 @@
 
 `starttime`/`endtime` are epoch seconds or `YYYY-MM-DD` dates (midnight in the report zone; an
 end date means the end of that day, so one date in both fields is that whole day). A missing end
-is start + 24 h capped at now, or now; a missing start is end - 24 h; 0 counts as missing.
+is start + 24 h capped at now, or now; a missing start is end - 24 h; 0 counts as missing. Every
+one of them, given or derived, must lie in the range of buildapi.times.
 """
 
 from __future__ import annotations
 
-import datetime
-import math
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from buildapi.errors import BadInput
+from buildapi.times import DATE, checked_epoch, midnight, parse_day, parse_epoch
 
 DAY = 86400
 DEFAULT_INTERVALS = 12
 MAX_INTERVALS = 1500
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -47,28 +45,9 @@ def parse_time(text: str | None, name: str, zone: ZoneInfo, *, end: bool = False
     """Epoch seconds (int when integral) from a number or a date; None when empty or 0."""
     if text is None or not text.strip():
         return None
-    text = text.strip()
-    if _DATE.fullmatch(text):
-        return _midnight(text, name, zone, end)
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadInput(f"{name} must be epoch seconds or YYYY-MM-DD, not {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise BadInput(f"{name} must be a non-negative number of epoch seconds, not {text!r}")
-    if value == 0:
-        return None
-    return int(value) if value.is_integer() else value
-
-
-def _midnight(text: str, name: str, zone: ZoneInfo, end: bool) -> int:
-    try:
-        day = datetime.date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"{name} is not a valid date: {text!r}") from None
-    if end:
-        day += datetime.timedelta(days=1)
-    return int(datetime.datetime.combine(day, datetime.time(), zone).timestamp())
+    if DATE.fullmatch(text):
+        return midnight(parse_day(text, name), zone, name, days_later=1 if end else 0)
+    return parse_epoch(text, name, "epoch seconds or YYYY-MM-DD") or None
 
 
 def make_window(
@@ -87,7 +66,7 @@ def make_window(
     if endtime is None:
         endtime = min(starttime + DAY, now) if starttime is not None else now
     if starttime is None:
-        starttime = endtime - DAY
+        starttime = checked_epoch(endtime - DAY, "endtime - 24 h (the default starttime)")
     if starttime > endtime:
         raise BadInput("starttime must not be after endtime")
     span = endtime - starttime

@@ -13,6 +13,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from buildapi.errors import BadInput
+from buildapi.parsing import parse_int
 
 # Not arguments of any action: the output format, the method override and the CSRF token.
 CONTROL_FIELDS = {"format", "_method", "csrf_token"}
@@ -83,7 +84,7 @@ async def read_fields(request: Request, limit: int) -> dict[str, Any]:
 def int_field(
     fields: dict[str, Any], name: str, *, low: int, high: int, default: int | None = None
 ) -> int:
-    """An integer field (a JSON number or a decimal string) within [low, high]."""
+    """An integer field (a JSON integer, or text of the one integer form) within [low, high]."""
     value = fields.get(name)
     if value is None or value == "":
         if default is None:
@@ -91,10 +92,7 @@ def int_field(
         return default
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise BadInput(f"{name} must be an integer, not {value!r}")
-    try:
-        number = int(value.strip()) if isinstance(value, str) else value
-    except ValueError:
-        raise BadInput(f"{name} must be an integer, not {value!r}") from None
+    number = parse_int(value, name) if isinstance(value, str) else value
     if not low <= number <= high:
         raise BadInput(f"{name} must be between {low} and {high}, not {number}")
     return number

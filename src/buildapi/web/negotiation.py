@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from starlette.datastructures import Headers
@@ -11,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from buildapi.errors import BadInput
 from buildapi.web.forms import parse_fields
+from buildapi.web.urls import local_path
 
 FORMATS = ("json", "html")
 
@@ -115,18 +117,32 @@ async def _override_method(headers: Headers, body: bytes) -> str | None:
 
 
 class TrailingSlashMiddleware:
-    """`/x/` answers 301 to `/x`, keeping the query; the root of the app keeps its slash."""
+    """`/x/` answers 301 to `/x`, keeping the query; the root of the app keeps its slash. Paths
+    outside the mount prefix are left to the app (a 404)."""
 
     def __init__(self, app: ASGIApp, prefix: str = "") -> None:
         self.app = app
+        self.prefix = prefix
         self.roots = {"/", f"{prefix}/"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] == "http" and path.endswith("/") and path not in self.roots:
-            target = path.rstrip("/") or "/"
-            query = scope.get("query_string", b"").decode("latin-1")
-            response = RedirectResponse(target + (f"?{query}" if query else ""), status_code=301)
-            await response(scope, receive, send)
-            return
+            target = slashless_target(scope, self.prefix)
+            if target is not None:
+                query = scope.get("query_string", b"").decode("latin-1")
+                response = RedirectResponse(target + (f"?{query}" if query else ""), 301)
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+
+def slashless_target(scope: Scope, prefix: str) -> str | None:
+    """The request's path as sent (percent-encoded, so `%2F` stays `%2F`) without its trailing
+    slashes, under `prefix`; None outside it. Leading slashes and backslashes collapse to one
+    slash: browsers read `//host` and `/\\host` in a Location as another site."""
+    raw = scope.get("raw_path") or quote(scope.get("path", "")).encode()
+    sent = raw.decode("latin-1")
+    if prefix and not sent.startswith(f"{prefix}/"):
+        return None
+    return local_path(prefix, sent[len(prefix) :].rstrip("/"))

@@ -2,10 +2,18 @@
 
 from starlette.requests import Request
 
+# A browser reads a Location starting with two of these as another site (`//host`, `/\\host`).
+LEADING = "/\\"
+
+
+def local_path(prefix: str, path: str) -> str:
+    """`path` under `prefix`, its leading slashes and backslashes collapsed to one slash."""
+    return f"{prefix}/{path.lstrip(LEADING)}"
+
 
 def link(request: Request, path: str) -> str:
     """The URL path of `path` (an app path such as `/self-serve`) under the mount prefix."""
-    return f"{request.scope.get('root_path', '')}{path}"
+    return local_path(request.scope.get("root_path", ""), path)
 
 
 def app_path(request: Request) -> str:

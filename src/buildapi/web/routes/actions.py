@@ -32,10 +32,9 @@ from buildapi.web.auth import Actor
 from buildapi.web.deps import AppState, State
 from buildapi.web.forms import int_field, read_fields
 from buildapi.web.negotiation import OutputFormat
-from buildapi.web.params import checked_revision, known_branch
+from buildapi.web.params import MAX_ID, Id, checked_revision, known_branch
 from buildapi.web.peers import peer_of
 from buildapi.web.responses import json_response
-from buildapi.web.routes.selfserve import MAX_ID, Id
 from buildapi.web.urls import link
 
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])

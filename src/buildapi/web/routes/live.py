@@ -25,16 +25,17 @@ from buildapi.dumps.shapes import (
     running_shape,
 )
 from buildapi.errors import BadInput, NotFound
+from buildapi.times import checked_epoch, parse_epoch
 from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
-from buildapi.web.params import branch_filter, checked_revision, known_branch
+from buildapi.web.params import Integer, branch_filter, checked_revision, known_branch
 from buildapi.web.responses import render
 
 router = APIRouter()
 
 BranchPath = Annotated[str, Path(description="short branch name, a key of /self-serve/branches")]
-NumBuilds = Annotated[int, Query(ge=1, le=1000, description="how many builds")]
+NumBuilds = Annotated[Integer, Query(ge=1, le=1000, description="how many builds")]
 BranchQuery = Annotated[str | None, Query(description="short branch name (without a path one)")]
 
 
@@ -165,8 +166,7 @@ def revision(request: Request, fmt: OutputFormat, state: State, branch: BranchPa
 
 
 FromTime = Annotated[str | None, Query(description="epoch seconds or `today` (local midnight)")]
-MAX_EPOCH = 2**31 - 1  # the time columns are 32-bit integers
-ToTime = Annotated[int | None, Query(ge=0, le=MAX_EPOCH, description="epoch seconds")]
+ToTime = Annotated[Integer | None, Query(description="epoch seconds")]
 
 
 @router.get("/pushes", summary="Pushes per author over a time window")
@@ -215,7 +215,7 @@ def pushes_between(
     state: State,
     branch: BranchPath,
     fromtime: str,
-    totime: Annotated[int, Path(ge=0)],
+    totime: Annotated[Integer, Path(description="epoch seconds")],
 ):
     return _pushes(request, fmt, state, branch, fromtime, totime)
 
@@ -230,7 +230,7 @@ def _pushes(
 ) -> Response:
     chosen = branch_filter(state, branch)
     start = _from_time(state, fromtime)
-    if totime is not None and totime < start:
+    if totime is not None and checked_epoch(totime, "totime") < start:
         raise BadInput("totime must not be before fromtime")
     with state.databases.schedulerdb.connect() as connection:
         counts = push_counts(connection, chosen, start, totime)
@@ -254,6 +254,4 @@ def _from_time(state: AppState, fromtime: str | None) -> int:
     if fromtime == "today":
         now = datetime.datetime.now(state.settings.zone)
         return int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
-    if not fromtime.isdigit() or int(fromtime) > MAX_EPOCH:
-        raise BadInput(f"fromtime must be epoch seconds or 'today', not {fromtime!r}")
-    return int(fromtime)
+    return int(parse_epoch(fromtime, "fromtime", "epoch seconds or 'today'"))

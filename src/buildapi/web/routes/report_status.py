@@ -24,6 +24,7 @@ from buildapi.web.caching import cached
 from buildapi.web.charts import chart, interval_labels
 from buildapi.web.deps import State
 from buildapi.web.negotiation import TableFormat
+from buildapi.web.params import MAX_ID, Integer
 from buildapi.web.responses import csv_response
 from buildapi.web.routes.reports import ReportWindow, render_report, window_dependency
 
@@ -33,10 +34,9 @@ router = APIRouter()
 SLAVES_INTERVALS = 480
 SLAVE_INTERVALS = 24
 LAST_INTERVAL_SHARE = 24
-MAX_ID = 2**31 - 1  # the id columns are 32-bit on MySQL and PostgreSQL
 
 LastIntSize = Annotated[
-    int | None,
+    Integer | None,
     Query(ge=0, description="seconds at the end of the window reported apart; default window/24"),
 ]
 SlavesWindow = Annotated[Window, Depends(window_dependency(SLAVES_INTERVALS))]
@@ -122,7 +122,7 @@ def slave(
     request: Request,
     fmt: TableFormat,
     state: State,
-    slave_id: Annotated[int, Path(ge=0, le=MAX_ID, description="statusdb slave id")],
+    slave_id: Annotated[Integer, Path(ge=0, le=MAX_ID, description="statusdb slave id")],
     window: SlaveWindow,
     last_int_size: LastIntSize = None,
 ) -> Response:

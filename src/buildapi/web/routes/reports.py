@@ -24,6 +24,7 @@ from buildapi.web.caching import cached
 from buildapi.web.charts import chart, interval_labels
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat, TableFormat
+from buildapi.web.params import Integer
 from buildapi.web.responses import csv_response, render
 from buildapi.web.vendor import chart_js_path
 
@@ -33,7 +34,7 @@ TimeQuery = Annotated[
     str | None, Query(description="epoch seconds, or a YYYY-MM-DD date in the report time zone")
 ]
 IntSizeQuery = Annotated[
-    int | None, Query(description="interval seconds; default: a report's share of the window")
+    Integer | None, Query(description="interval seconds; default: a report's share of the window")
 ]
 # Interval sizes offered as links on report pages: (label, seconds).
 INTERVAL_SIZES = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 604800))
@@ -64,9 +65,9 @@ def window_dependency(intervals: int = DEFAULT_INTERVALS) -> Callable[..., Windo
 
 
 def block_params(
-    mpb: Annotated[int | None, Query(description="minutes per block (default 15)")] = None,
+    mpb: Annotated[Integer | None, Query(description="minutes per block (default 15)")] = None,
     maxb: Annotated[
-        int | None, Query(description="largest block in minutes, 0 = no cap (default 120)")
+        Integer | None, Query(description="largest block in minutes, 0 = no cap (default 120)")
     ] = None,
 ) -> BlockParams:
     return BlockParams.checked(mpb, maxb)

@@ -6,43 +6,34 @@ import datetime
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
-from buildapi.errors import BadInput, NotFound, Unauthenticated
+from buildapi.errors import NotFound, Unauthenticated
 from buildapi.selfserve import shapes
 from buildapi.selfserve.auth import Identity
+from buildapi.times import midnight, parse_day
 from buildapi.web.auth import Reader
 from buildapi.web.caching import cached
 from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
-from buildapi.web.params import checked_revision, known_branch
+from buildapi.web.params import MAX_ID, Id, Integer, checked_revision, known_branch
 from buildapi.web.responses import render
 from buildapi.web.urls import link
 
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])
 
-MAX_ID = 2**31 - 1  # the id columns are 32-bit on MySQL and PostgreSQL
 USER_LIMIT = 200
-Id = Annotated[int, Path(ge=0, le=MAX_ID)]
 
 
 def day_window(state: AppState, date: str | None) -> tuple[datetime.date, int, int]:
     """Midnight to midnight of `date` (default today) in the configured time zone."""
     zone = state.settings.zone
-    if date is None:
-        day = datetime.datetime.now(zone).date()
-    else:
-        try:
-            day = datetime.date.fromisoformat(date)
-        except ValueError:
-            raise BadInput(f"date must be YYYY-MM-DD, not {date!r}") from None
-    start = datetime.datetime.combine(day, datetime.time(), zone)
-    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), zone)
-    return day, int(start.timestamp()), int(end.timestamp())
+    day = datetime.datetime.now(zone).date() if date is None else parse_day(date, "date")
+    return day, midnight(day, zone, "date"), midnight(day, zone, "date", days_later=1)
 
 
 def day_ttl(request: Request) -> int:
@@ -91,8 +82,8 @@ def jobs(
     fmt: OutputFormat,
     state: State,
     reader: Reader,
-    num: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    num: Annotated[Integer, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[Integer, Query(ge=0, le=MAX_ID)] = 0,
     who: str | None = None,
     action: str | None = None,
     branch: str | None = None,
@@ -202,7 +193,7 @@ def revision_items(state: AppState, branch: str, revision: str) -> list[dict[str
 
 
 StableDelay = Annotated[
-    int, Query(alias="stableDelay", ge=0, le=7 * 86400, description="seconds; default 180")
+    Integer, Query(alias="stableDelay", ge=0, le=7 * 86400, description="seconds; default 180")
 ]
 
 
