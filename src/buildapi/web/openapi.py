@@ -75,8 +75,8 @@ OWN_TYPES = {
 REDIRECTS = {"/self-serve/{branch}": "`rev` given", "/reports/revision": "branch and revision"}
 # Reads that can miss an object although they take no path or branch parameter.
 ALSO_NOT_FOUND = {"/reports/endtoend", "/reports/trychooser", "/reports/builders"}
-# Reads whose path parameter is a filter, not an object that may be missing.
-NEVER_NOT_FOUND = {"/recent/{slave}"}
+# Reads whose path or branch parameter is a filter, not an object that may be missing.
+NEVER_NOT_FOUND = {"/recent/{slave}", "/self-serve/jobs"}
 SUCCESS_TYPES = {**READS, **REPORTS}
 MEDIA = {"json": "application/json", "html": "text/html", "csv": "text/csv"}
 
