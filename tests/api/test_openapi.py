@@ -11,6 +11,7 @@ import schemathesis
 from schemathesis import checks as sc
 
 from buildapi.config import Settings
+from buildapi.dumps.run import FOUR_HOURS, PENDING, RUNNING, write_live_dumps
 from buildapi.farm.farm import Farm
 from buildapi.web.app import create_app
 from buildapi.web.openapi import ONLY_HTML, OWN_TYPES, SUCCESS_TYPES
@@ -178,3 +179,12 @@ def test_report_answers_match(answers: Answers, busy_farm: Farm) -> None:
     answers.get(
         "/reports/revision/{branch}/{revision}", branch="mozilla-inbound", revision=revision
     )
+
+
+def test_dump_answers_match(answers: Answers, live_settings: Settings, busy_farm: Farm) -> None:
+    now = busy_farm.clock.now()
+    write_live_dumps(busy_farm.databases, busy_farm.layout, live_settings.dumps_path, now)
+    files = answers.get("/builddata/buildjson")["files"]
+    assert {PENDING, RUNNING, FOUR_HOURS} <= set(files)
+    for name in files:
+        answers.get("/builddata/buildjson/{name}", name=name)
