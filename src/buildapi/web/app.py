@@ -27,6 +27,7 @@ from buildapi.web.auth import reader
 from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
 from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
+from buildapi.web.openapi import install_openapi
 from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
     actions,
@@ -95,6 +96,7 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
     )
     api.state.templates = make_templates(settings.zone)
     install_error_handlers(api)
+    install_openapi(api)
     for router, is_read in ROUTERS:
         api.include_router(router, dependencies=[Depends(reader)] if is_read else [])
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -46,6 +46,7 @@ def format_dependency(allowed: tuple[str, ...]) -> Any:
     def output_format(request: Request, format: FormatQuery = None) -> str:
         return choose_format(format, request.headers.get("accept", ""), allowed)
 
+    output_format.formats = allowed  # type: ignore[attr-defined]  # read by web/openapi.py
     return Annotated[str, Depends(output_format)]
 
 
