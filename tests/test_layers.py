@@ -22,7 +22,7 @@ LAYERS: dict[str, list[set[str]]] = {
     "buildapi": [
         {"__init__", "errors"},
         {"clock", "config", "cache", "parsing", "times"},
-        {"db", "layout"},
+        {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},
         {"agent", "web"},
         {"cli"},  # wires everything together

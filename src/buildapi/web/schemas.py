@@ -156,7 +156,9 @@ class Job(Legacy):
 
     id: int
     action: str
-    who: str
+    who: str | None = Field(
+        description="null to anonymous readers unless jobs_show_who is everyone"
+    )
     when: Epoch
     completed_at: Epoch | None
     complete_data: Any = Field(description="the agent's answer; null until it has answered")
