@@ -104,11 +104,11 @@ class Write:
         key, state, who = self.idempotency_key, self.state, self.who
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise BadInput(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        self.check_priority(args)
         limit = state.settings.write_rate_per_minute
         if weight > limit:
             # Never allowed, however long the client waits: a 429 would invite retries.
             raise BadInput(f"count {weight} is over the limit of {limit} builds a minute")
-        self.check_priority(args)
         chosen = known_branch(state, self.branch)
         if check is not None:
             await run_in_threadpool(_run_check, state, check, chosen)
