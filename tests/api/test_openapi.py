@@ -61,6 +61,21 @@ def test_every_operation_declares_its_answers(description: dict[str, Any]) -> No
             assert "Retry-After" in responses["429"]["headers"], label
 
 
+def test_parameter_bounds_are_json_schema(description: dict[str, Any]) -> None:
+    """Clients and fuzzers read `minimum`/`maximum`; pydantic's own names mean nothing there."""
+    bounded = {}
+    for label, operation in operations(description):
+        for parameter in operation.get("parameters", ()):
+            schemas = [parameter["schema"], *parameter["schema"].get("anyOf", ())]
+            assert not any({"ge", "le", "gt", "lt"} & set(schema) for schema in schemas), label
+            for schema in schemas:
+                if "maximum" in schema:
+                    bounded[(label, parameter["name"])] = schema
+    assert bounded[("GET /recent", "numbuilds")]["minimum"] == 1
+    assert bounded[("GET /recent", "numbuilds")]["maximum"] == 1000
+    assert bounded[("DELETE /self-serve/{branch}/build/{build_id}", "build_id")]["maximum"] > 0
+
+
 def test_schemes_and_components(description: dict[str, Any]) -> None:
     components = description["components"]
     assert {name: s["scheme"] for name, s in components["securitySchemes"].items()} == {

@@ -68,6 +68,24 @@ def test_wrong_method_is_a_405_failed_body(client: httpx.Client) -> None:
     assert response.json()["status"] == "FAILED"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/healthz", "GET"),
+        ("OPTIONS", "/self-serve/try/request/5", "GET, PUT, DELETE"),
+        ("PATCH", "/self-serve/try/build/4", "GET, DELETE"),
+        ("OPTIONS", "/self-serve/try/rev/abcdef123456", "GET, POST, DELETE"),
+    ],
+)
+def test_a_405_names_every_method_of_the_path(
+    client: httpx.Client, method: str, path: str, allowed: str
+) -> None:
+    """Several routes share some paths; Allow names the methods of all of them (RFC 9110)."""
+    response = client.request(method, f"{path}?format=json")
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+
+
 @pytest.fixture
 def echo_client(settings: Settings, databases: Databases, layout: FarmLayout) -> Iterator:
     """The app plus one path answering every method with the method it saw."""

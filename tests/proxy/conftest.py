@@ -24,6 +24,7 @@ from tests.services import service_url
 ROOT = Path(__file__).resolve().parents[2]
 SECURITY_DOC = ROOT / "docs" / "security.md"
 USER, PASSWORD = "alice@example.com", "alice's password"
+DEV_USER = "dev@example.com"
 
 
 @dataclass
@@ -51,11 +52,14 @@ class Web:
         return self.output.wait_for(f"job {job_id}: ", timeout=30)
 
 
-def start_web(data: Path, trusted: list[str]) -> Iterator[Web]:
+def start_web(data: Path, trusted: list[str], dev_user: str = "") -> Iterator[Web]:
     history = ["--days", "0.1", "--jobs-per-day", "2000", "--data-dir", str(data)]
     assert main(["farm", "history", *history]) == 0
     port = free_port()
-    env = {"BUILDAPI_AUTH_TRUSTED_PROXIES": str(trusted).replace("'", '"')}
+    env = {
+        "BUILDAPI_AUTH_TRUSTED_PROXIES": str(trusted).replace("'", '"'),
+        "BUILDAPI_AUTH_DEV_USER": dev_user,
+    }
     with running(["web", "--port", str(port), "--data-dir", str(data)], env=env) as (_, output):
         yield Web(f"http://127.0.0.1:{port}", output, data)
 
@@ -68,8 +72,14 @@ def far_proxy_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
 
 @pytest.fixture(scope="module")
 def same_host_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
-    """Believes a proxy on this host: the common setup."""
-    yield from start_web(tmp_path_factory.mktemp("near"), ["127.0.0.1"])
+    """Believes a proxy on this host: the common setup; a development user is set too."""
+    yield from start_web(tmp_path_factory.mktemp("near"), ["127.0.0.1"], DEV_USER)
+
+
+@pytest.fixture(scope="module")
+def dev_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    """No proxy; the development user for browsers on this machine."""
+    yield from start_web(tmp_path_factory.mktemp("dev"), [], DEV_USER)
 
 
 def documented_nginx_server() -> str:

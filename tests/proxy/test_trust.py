@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from tests.proxy.conftest import PASSWORD, USER, Web
+from tests.proxy.conftest import DEV_USER, PASSWORD, USER, Web
 
 REVISION = "abcdef123456"
 WRITE = f"/self-serve/try/rev/{REVISION}"  # a new build at a revision: no row needs to exist
@@ -54,8 +54,32 @@ def test_the_development_user_is_not_given_to_a_trusted_proxy(
     same_host_web: Web,
 ) -> None:
     """A proxy on loopback forwards remote browsers: none of them is the local developer."""
-    response = write(same_host_web.url, {"X-Forwarded-For": "203.0.113.9"})
+    for forwarding in ({"X-Forwarded-For": "203.0.113.9"}, {}):
+        response = write(same_host_web.url, forwarding)
+        assert response.status_code == 401, forwarding
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "127.0.0.2"])
+def test_the_development_user_is_a_browser_on_this_machine(dev_web: Web, host: str) -> None:
+    port = dev_web.url.rsplit(":", 1)[1]
+    response = write(dev_web.url, {"Host": f"{host}:{port}"})
+    assert response.status_code == 202, response.text
+    line = dev_web.audit_line(response.json()["request_id"])
+    assert f"by {DEV_USER} (dev) from 127.0.0.1: " in line
+
+
+def test_a_name_rebound_to_loopback_does_not_get_the_development_user(dev_web: Web) -> None:
+    """DNS rebinding: another site's page, its name now pointing at 127.0.0.1, would pass the
+    CSRF check (its Origin is its Host); its Host is not a loopback name."""
+    port = dev_web.url.rsplit(":", 1)[1]
+    before = dev_web.jobs()
+    rebound = f"rebind.evil.example:{port}"
+    response = write(
+        dev_web.url,
+        {"Host": rebound, "Origin": f"http://{rebound}", "Sec-Fetch-Site": "same-origin"},
+    )
     assert response.status_code == 401
+    assert dev_web.jobs() == before
 
 
 def test_nginx_names_the_user_and_the_client_whatever_the_client_sends(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,7 +56,8 @@ def _header_identity(header: str, state: AppState) -> Identity:
 
 def _identity(request: Request, state: AppState) -> Identity | None:
     """Who the request proves to be; None when it carries no credentials at all. The
-    development user is for a browser on this machine, never for a proxy's clients."""
+    development user is for a browser on this machine, never for a proxy's clients, nor for a
+    page of another site whose name was rebound to a loopback address (its Host says so)."""
     peer = peer_of(request, state.settings)
     proxied = _proxy_identity(request, peer, state)
     if proxied is not None:
@@ -65,7 +67,13 @@ def _identity(request: Request, state: AppState) -> Identity | None:
         return _header_identity(header, state)
     settings = state.settings
     dev_user = settings.auth_dev_user
-    if dev_user and is_loopback(settings.host) and not peer.trusted and is_loopback(peer.address):
+    if (
+        dev_user
+        and is_loopback(settings.host)
+        and not peer.trusted
+        and is_loopback(peer.address)
+        and is_loopback(urlsplit(f"//{request.headers.get('host', '')}").hostname)
+    ):
         return Identity(user=dev_user, how="dev")
     return None
 

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from buildapi.errors import (
     BadInput,
@@ -26,6 +27,7 @@ from buildapi.web.negotiation import lenient_format
 from buildapi.web.responses import error_response
 
 log = logging.getLogger(__name__)
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
 
 STATUS = {
     BadInput: 400,
@@ -58,9 +60,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     msg = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404 and msg == "Not Found":
         msg = f"no such page: {request.url.path}"
-    return error_response(
-        request, lenient_format(request), exc.status_code, msg, headers=exc.headers
-    )
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_methods_of_path(request))}
+    return error_response(request, lenient_format(request), exc.status_code, msg, headers=headers)
+
+
+def _methods_of_path(request: Request) -> list[str]:
+    """Every method some route serves at the request's path: the router names only the first
+    route that matched, though several routes may share a path (GET, PUT and DELETE)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

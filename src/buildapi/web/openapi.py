@@ -78,6 +78,7 @@ ALSO_NOT_FOUND = {"/reports/endtoend", "/reports/trychooser", "/reports/builders
 # Reads whose path or branch parameter is a filter, not an object that may be missing.
 NEVER_NOT_FOUND = {"/recent/{slave}", "/self-serve/jobs"}
 SUCCESS_TYPES = {**READS, **REPORTS}
+BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
 MEDIA = {"json": "application/json", "html": "text/html", "csv": "text/csv"}
 
 
@@ -139,6 +140,8 @@ def _describe_operation(
     formats = _formats(route.dependant)
     if formats:
         _restrict_format(operation, formats)
+    for parameter in operation.get("parameters", ()):
+        _standard_bounds(parameter["schema"])
     write = method in WRITES
     responses = operation["responses"]
     responses.pop("422", None)
@@ -207,6 +210,17 @@ def _headers(status: int) -> dict[str, Any]:
         name: {"description": description, "required": True, "schema": {"type": "string"}}
         for name, description in HEADERS[status].items()
     }
+
+
+def _standard_bounds(schema: dict[str, Any]) -> None:
+    """Name the bounds of an integer parameter in JSON Schema's words. FastAPI writes them as
+    pydantic's `ge` and `le` when the type carries a validator (our strict integer form), and
+    clients and fuzzers cannot read those."""
+    for pydantic_name, json_name in BOUNDS.items():
+        if pydantic_name in schema:
+            schema[json_name] = schema.pop(pydantic_name)
+    for option in schema.get("anyOf", ()):
+        _standard_bounds(option)
 
 
 def _restrict_format(operation: dict[str, Any], formats: tuple[str, ...]) -> None:
