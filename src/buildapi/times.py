@@ -42,12 +42,12 @@ def parse_epoch(text: str, name: str, forms: str = "epoch seconds") -> float:
 
 def parse_day(text: str, name: str) -> datetime.date:
     """A YYYY-MM-DD day; a 400 naming `name` otherwise."""
+    if not DATE.fullmatch(text):
+        raise BadInput(f"{name} must be YYYY-MM-DD, not {text!r}")
     try:
-        if DATE.fullmatch(text):
-            return datetime.date.fromisoformat(text)
+        return datetime.date.fromisoformat(text)
     except ValueError:
-        pass
-    raise BadInput(f"{name} must be YYYY-MM-DD, not {text!r}")
+        raise BadInput(f"{name} must be YYYY-MM-DD: {text!r} is not a valid date") from None
 
 
 def midnight(day: datetime.date, zone: ZoneInfo, name: str, *, days_later: int = 0) -> int:
