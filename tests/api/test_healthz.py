@@ -107,3 +107,29 @@ def engine_databases_for(tmp_path: Path):
             return {f"{name}_url": url for name, url in urls.items()}
 
         yield make
+
+
+@pytest.mark.parametrize(
+    "path", ["/pending", "/reports/waittimes?starttime=1780000000", "/self-serve/try"]
+)
+def test_a_read_whose_database_is_down_is_a_503(
+    tmp_path: Path, layout: FarmLayout, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a 500 and a traceback: the request was fine, the server cannot answer it now."""
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        schedulerdb_url="postgresql://u:p@127.0.0.1:1/nothing",
+        statusdb_url="postgresql://u:p@127.0.0.1:1/other",
+    )
+    databases = Databases.from_settings(settings)
+    try:
+        with make_client(settings, databases, layout) as client:
+            response = client.get(path, headers={"Accept": "application/json"})
+    finally:
+        databases.dispose()
+    assert response.status_code == 503, response.text
+    assert response.json() == {
+        "status": "FAILED",
+        "msg": "a database is unavailable; try again later",
+    }
+    assert not any(record.exc_info for record in caplog.records)

@@ -6,6 +6,8 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,6 +48,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BuildAPIError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeoutError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -85,6 +89,22 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     where = first["loc"][-1] if first["loc"] else "request"
     msg = f"bad parameter {where!r}: {first['msg']}"
     return error_response(request, lenient_format(request), 400, msg)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """A database that cannot be reached (refused, gone, locked, its pool exhausted) is the
+    server's state, not a bug of the request: 503, and one log line, not a traceback."""
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, _first_line(exc)
+    )
+    return error_response(
+        request, lenient_format(request), 503, "a database is unavailable; try again later"
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
