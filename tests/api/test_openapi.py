@@ -203,3 +203,37 @@ def test_dump_answers_match(answers: Answers, live_settings: Settings, busy_farm
     assert {PENDING, RUNNING, FOUR_HOURS} <= set(files)
     for name in files:
         answers.get("/builddata/buildjson/{name}", name=name)
+
+
+def test_write_bodies_say_what_they_need(description: dict[str, Any]) -> None:
+    """Each write with fields describes them, the same for a form and for JSON."""
+    required = {
+        "POST /self-serve/{branch}/build": ["build_id"],
+        "POST /self-serve/{branch}/request": ["request_id"],
+        "PUT /self-serve/{branch}/request/{request_id}": ["priority"],
+        "POST /self-serve/{branch}/rev/{revision}/nightly": [],
+        "POST /self-serve/{branch}/rev/{revision}/pgo": [],
+        "POST /self-serve/{branch}/builders/{builder_name}/{revision}": [],
+    }
+    bodies = {
+        label: operation["requestBody"]
+        for label, operation in operations(description)
+        if "requestBody" in operation
+    }
+    assert set(bodies) == set(required)
+    for label, body in bodies.items():
+        form = body["content"]["application/x-www-form-urlencoded"]
+        schema = body["content"]["application/json"]["schema"]
+        assert form["schema"] == schema, label
+        assert schema.get("required", []) == required[label], label
+        assert body["required"] is bool(required[label]), label
+        assert "csrf_token" in schema["properties"], label
+    build = bodies["POST /self-serve/{branch}/build"]["content"]["application/json"]["schema"]
+    fields = build["properties"]
+    assert (fields["build_id"]["minimum"], fields["build_id"]["maximum"]) == (0, 2**31 - 1)
+    assert (fields["count"]["minimum"], fields["count"]["maximum"]) == (1, 100)
+    builder = bodies["POST /self-serve/{branch}/builders/{builder_name}/{revision}"]
+    assert builder["content"]["application/x-www-form-urlencoded"]["encoding"] == {
+        "properties": {"contentType": "application/json"},
+        "files": {"contentType": "application/json"},
+    }

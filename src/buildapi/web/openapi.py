@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, TypeAdapter
 
 from buildapi.web.auth import reader
+from buildapi.web.params import REVISION
 from buildapi.web.report_schemas import REPORTS
 from buildapi.web.schemas import READS, Accepted, Failed, HealthFailed
 
@@ -142,6 +143,7 @@ def _describe_operation(
         _restrict_format(operation, formats)
     for parameter in operation.get("parameters", ()):
         _standard_bounds(parameter["schema"])
+        _checked_revision(parameter)
     write = method in WRITES
     responses = operation["responses"]
     responses.pop("422", None)
@@ -221,6 +223,12 @@ def _standard_bounds(schema: dict[str, Any]) -> None:
             schema[json_name] = schema.pop(pydantic_name)
     for option in schema.get("anyOf", ()):
         _standard_bounds(option)
+
+
+def _checked_revision(parameter: dict[str, Any]) -> None:
+    """A `revision` in the path is checked by hand (params.checked_revision): say its form."""
+    if parameter["name"] == "revision" and parameter["in"] == "path":
+        parameter["schema"]["pattern"] = f"^{REVISION.pattern}$"
 
 
 def _restrict_format(operation: dict[str, Any], formats: tuple[str, ...]) -> None:

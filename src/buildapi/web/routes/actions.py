@@ -29,6 +29,15 @@ from buildapi.selfserve.auth import Identity
 from buildapi.selfserve.messages import SELFSERVE_SUFFIX
 from buildapi.selfserve.ownership import Policy
 from buildapi.web.auth import Actor
+from buildapi.web.bodies import (
+    COUNT_RANGE,
+    AtPriority,
+    BuildForBuilder,
+    RebuildBuild,
+    RebuildRequest,
+    Reprioritize,
+    request_body,
+)
 from buildapi.web.deps import AppState, State
 from buildapi.web.forms import int_field, read_fields
 from buildapi.web.negotiation import OutputFormat
@@ -40,7 +49,6 @@ from buildapi.web.urls import link
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])
 audit = logging.getLogger("buildapi.audit")
 
-COUNT_RANGE = (1, 100)
 MAX_IDEMPOTENCY_KEY = 200
 
 IdempotencyKey = Annotated[
@@ -49,19 +57,10 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         description="a retry of the same request with the same key gets the first request's id"
         " back and counts once; the key reused for another request is a 422",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
     ),
 ]
 Check = Callable[[Connection, BranchFilter], None]
-
-FIELDS_DOC = {
-    "requestBody": {
-        "description": "form-encoded or JSON fields",
-        "content": {
-            "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
-        },
-    }
-}
 
 
 def _priority(fields: dict[str, Any]) -> int:
@@ -201,7 +200,7 @@ def _revision_exists(revision: str, acting: Write) -> Check:
     "/{branch}/build",
     summary="Rebuild `build_id`, `count` times (1-100), at `priority`",
     status_code=202,
-    openapi_extra=FIELDS_DOC,
+    openapi_extra=request_body(RebuildBuild),
 )
 async def rebuild_build(w: Writing) -> Response:
     fields = await w.fields()
@@ -219,7 +218,7 @@ async def cancel_build(w: Writing, build_id: Id) -> Response:
     "/{branch}/request",
     summary="Rebuild the request `request_id`, `count` times (1-100), at `priority`",
     status_code=202,
-    openapi_extra=FIELDS_DOC,
+    openapi_extra=request_body(RebuildRequest),
 )
 async def rebuild_request(w: Writing) -> Response:
     fields = await w.fields()
@@ -240,7 +239,7 @@ async def cancel_request(w: Writing, request_id: Id) -> Response:
     "/{branch}/request/{request_id}",
     summary="Change the priority of the pending request `request_id` to `priority`",
     status_code=202,
-    openapi_extra=FIELDS_DOC,
+    openapi_extra=request_body(Reprioritize),
 )
 async def reprioritize(w: Writing, request_id: Id) -> Response:
     fields = await w.fields()
@@ -278,7 +277,7 @@ def _builds_at_revision_route(kind: str, action: str, what: str) -> None:
         f"/{{branch}}/rev/{{revision}}/{kind}",
         summary=f"Start the {what} builds of `revision`, at `priority`",
         status_code=202,
-        openapi_extra=FIELDS_DOC,
+        openapi_extra=request_body(AtPriority),
         name=action,
     )
     async def endpoint(w: Writing, revision: str) -> Response:
@@ -299,7 +298,7 @@ _builds_at_revision_route("pgo", "new_pgobuild_at_revision", "PGO")
     "/{branch}/builders/{builder_name}/{revision}",
     summary="Start `builder_name` at `revision` with `properties` (object) and `files` (list)",
     status_code=202,
-    openapi_extra=FIELDS_DOC,
+    openapi_extra=request_body(BuildForBuilder),
 )
 async def new_build_for_builder(
     w: Writing, builder_name: Annotated[str, Path(max_length=256)], revision: str
