@@ -89,6 +89,9 @@ def test_web_uses_the_same_data_dir_as_demo(tmp_path: Path) -> None:
     port = free_port()
     with running(["web", "--port", str(port), "--data-dir", str(tmp_path)]):
         health = httpx.get(f"http://127.0.0.1:{port}/healthz?format=json", timeout=10)
+        head = httpx.head(f"http://127.0.0.1:{port}/healthz?format=json", timeout=10)  # curl -I
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == str(len(health.content))
     assert health.status_code == 200
     assert health.json()["status"] == "OK"
 

@@ -69,12 +69,30 @@ def test_wrong_method_is_a_405_failed_body(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
+    "path",
+    ["/healthz?format=json", "/pending?format=json", "/self-serve/try", "/", "/openapi.json"],
+)
+def test_head_answers_as_get_without_a_body(client: httpx.Client, path: str) -> None:
+    got = client.get(path)
+    head = client.head(path)
+    assert (head.status_code, got.status_code) == (200, 200)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+
+
+def test_head_of_a_missing_page_is_a_404_without_a_body(client: httpx.Client) -> None:
+    head = client.head("/self-serve/try/build/999999?format=json")
+    assert head.status_code == 404 and head.content == b""
+
+
+@pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("POST", "/healthz", "GET"),
-        ("OPTIONS", "/self-serve/try/request/5", "GET, PUT, DELETE"),
-        ("PATCH", "/self-serve/try/build/4", "GET, DELETE"),
-        ("OPTIONS", "/self-serve/try/rev/abcdef123456", "GET, POST, DELETE"),
+        ("POST", "/healthz", "GET, HEAD"),
+        ("OPTIONS", "/self-serve/try/request/5", "GET, HEAD, PUT, DELETE"),
+        ("PATCH", "/self-serve/try/build/4", "GET, HEAD, DELETE"),
+        ("OPTIONS", "/self-serve/try/rev/abcdef123456", "GET, HEAD, POST, DELETE"),
     ],
 )
 def test_a_405_names_every_method_of_the_path(

@@ -26,7 +26,11 @@ from buildapi.selfserve.jobs import JobPipeline
 from buildapi.web.auth import reader
 from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
-from buildapi.web.negotiation import MethodOverrideMiddleware, TrailingSlashMiddleware
+from buildapi.web.negotiation import (
+    HeadMiddleware,
+    MethodOverrideMiddleware,
+    TrailingSlashMiddleware,
+)
 from buildapi.web.openapi import install_openapi
 from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
@@ -105,6 +109,7 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         section for section in served_sections(api.router.routes) if section.in_header
     ]
     api.add_middleware(MethodOverrideMiddleware)
+    api.add_middleware(HeadMiddleware)
     return api
 
 

@@ -74,13 +74,16 @@ def _methods_of_path(request: Request) -> list[str]:
     """Every method some route serves at the request's path: the router names only the first
     route that matched, though several routes may share a path (GET, PUT and DELETE)."""
     routes = request.app.router.routes
-    return [
+    served = {
         method
         for method in METHODS
         if any(
             route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
         )
-    ]
+    }
+    if "GET" in served:
+        served.add("HEAD")  # answered as GET wherever GET is (negotiation.HeadMiddleware)
+    return [method for method in METHODS if method in served]
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,5 @@
-"""The rules every endpoint shares: output format, the `_method` override, trailing slashes."""
+"""The rules every endpoint shares: output format, the `_method` override, HEAD, trailing
+slashes."""
 
 from __future__ import annotations
 
@@ -77,6 +78,28 @@ class MethodOverrideMiddleware:
             if method in OVERRIDABLE:
                 scope = {**scope, "method": method}
         await self.app(scope, replay, send)
+
+
+class HeadMiddleware:
+    """HEAD is answered as GET, headers and all, without the body: monitoring and `curl -I`
+    use it, and the routes need not declare it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
