@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-READY = "Uvicorn running on"
+READY = "BuildAPI is serving"
 
 
 def free_port() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -82,6 +83,28 @@ def test_demo_serves_the_landing_page(tmp_path: Path) -> None:
         line = output.wait_for(f"job {claimed.json()['request_id']}: ", timeout=30)
         assert "(token) from 127.0.0.1: " in line and "6.6.6.6" not in line
     assert (data / "schedulerdb.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", ["demo", "web"])
+def test_a_taken_port_is_one_line_and_changes_nothing(tmp_path: Path, command: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = tmp_path / "data"
+        arguments = [command, "--port", str(port), "--data-dir", str(data)]
+        finished = subprocess.run(
+            [sys.executable, "-m", "buildapi.cli", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert finished.returncode == 1, finished.stderr
+    assert finished.stdout == ""
+    assert finished.stderr.splitlines() == [
+        f"buildapi: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+    assert not data.exists(), "the databases were touched"
 
 
 def test_web_uses_the_same_data_dir_as_demo(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import datetime
 import logging
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from buildapi import __version__
 from buildapi.config import Settings, load_settings
 from buildapi.db.compatibility import refuse_unsupported_schema
 from buildapi.db.engines import Databases
-from buildapi.errors import BuildAPIError
+from buildapi.errors import BuildAPIError, ConfigError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -418,10 +419,11 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.layout import load_layout
 
+    listener = _listen(settings)
     databases = Databases.from_settings(settings)
     try:
         refuse_unsupported_schema(databases.schedulerdb)
-        _serve(settings, load_layout(settings), databases, announce=False)
+        _serve(settings, load_layout(settings), databases, listener)
     finally:
         databases.dispose()
     return 0
@@ -432,6 +434,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.farm.launch import RunningFarm, build_farm, with_free_ports
     from buildapi.layout import load_layout
 
+    listener = _listen(settings)
     databases = Databases.from_settings(settings)
     try:
         _initialise(databases)
@@ -453,7 +456,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             agent_in_background(settings, databases, layout),
         ):
             _announce_demo_token(settings, databases, token)
-            _serve(settings, layout, databases, announce=True)
+            _serve(settings, layout, databases, listener)
     finally:
         databases.dispose()
     return 0
@@ -590,24 +593,45 @@ def _write_history(  # type: ignore[no-untyped-def]
         )
 
 
-def _serve(settings: Settings, layout, databases: Databases, announce: bool) -> None:  # type: ignore[no-untyped-def]
+def _listen(settings: Settings) -> socket.socket:
+    """The server's socket, bound before anything starts or changes: a port that is taken is
+    one line and exit 1, not a started farm and a traceback."""
+    address = f"{settings.host}:{settings.port}"
+    try:
+        family, kind, protocol, _, where = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM
+        )[0]
+        listener = socket.socket(family, kind, protocol)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {address}: {exc.strerror or exc}") from None
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(where)
+        listener.listen(socket.SOMAXCONN)  # early clients wait in the backlog, not refused
+    except OSError as exc:
+        listener.close()
+        raise ConfigError(f"cannot listen on {address}: {exc.strerror or exc}") from None
+    return listener
+
+
+def _serve(settings: Settings, layout, databases: Databases, listener: socket.socket) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from buildapi.web.app import create_app
 
     app = create_app(settings, databases, layout)
-    if announce:
-        url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
-        print(f"BuildAPI is serving {url}", flush=True)
+    url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
+    print(f"BuildAPI is serving {url}", flush=True)
     # proxy_headers off: uvicorn would rewrite the client address from X-Forwarded-For before
     # the app could check who sent it; the app reads those headers from trusted proxies only.
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
     )
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def _safe_url(url: str) -> str:
