@@ -32,7 +32,8 @@ BranchNamer = Callable[[str | None], str | None]
 
 
 def results_str(results: int) -> str:
-    return RESULT_NAMES[results] if 0 <= results < len(RESULT_NAMES) else "unknown"
+    """The legacy name of a result; `-` for no result (-1) or one it does not know."""
+    return RESULT_NAMES[results] if 0 <= results < len(RESULT_NAMES) else "-"
 
 
 def branch_namer(layout: FarmLayout) -> BranchNamer:
@@ -172,7 +173,8 @@ class BuildRequest:
             "number": self.number,
             "brid": self.brid,
             "bid": self.bid,
-            "changeid": self.changeids,
+            # Legacy joined the changes outward: a request without one has a single NULL.
+            "changeid": self.changeids or [None],
             "branch": self.branch,
             "branch_name": self.branch_name,
             "buildername": self.buildername,
@@ -191,9 +193,9 @@ class BuildRequest:
             "results": self.results,
             "results_str": results_str(self.results),
             "status": self.status,
-            "status_str": STATUS_NAMES[self.status],
+            "status_str": STATUS_NAMES[self.status].upper(),
             "authors": [author for author in self.authors if author],
-            "comments": "\n".join(self.comments),
+            "comments": "\n".join(self.comments) if self.changeids else None,
             "revlink": self.revlink,
             "category": self.category,
             "repository": self.repository,
@@ -311,7 +313,7 @@ class BuildRun:
             "unique_total_build_requests": len(self.brids),
             "duration": self.duration,
             "lst_change_time": self.lst_change_time,
-            "gst_finish_time": self.gst_finish_time,
+            "gst_finish_time": self.gst_finish_time or 0,  # legacy: 0 until a build finishes
             **{name: count for name, count in zip(STATUS_NAMES, self.statuses, strict=True)},
             "rebuilds": self.rebuilds,
             "forcebuilds": self.forcebuilds,

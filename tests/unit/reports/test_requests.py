@@ -199,3 +199,44 @@ def test_status_treats_zero_as_unset() -> None:
         results=-1,
     )
     assert request.status == PENDING and request.duration == 0
+
+
+def test_values_are_legacy_ones_for_a_request_without_a_change_or_result(
+    connection: Connection,
+) -> None:
+    """Legacy's outer join gives a request with no change `changeid: [null]` and `comments:
+    null`; its status names are upper case, no result is `-`, no finished build is 0."""
+    lonely = "ef" * 20
+    with connection.begin():
+        connection.execute(
+            insert(sourcestamps).values(id=3, branch="mozilla-central", revision=lonely)
+        )
+        connection.execute(
+            insert(buildsets).values(id=5, sourcestampid=3, submitted_at=1010, reason="forced")
+        )
+        connection.execute(
+            insert(buildrequests).values(
+                id=8,
+                buildsetid=5,
+                buildername="Linux mozilla-central build 8",
+                priority=0,
+                claimed_at=0,
+                complete=0,
+                submitted_at=1010,
+            )
+        )
+    run = build_run(connection, BRANCH, lonely[:12], name)
+    (request,) = run["build_requests"]
+    assert (request["changeid"], request["comments"]) == ([None], None)
+    assert (request["status_str"], request["results_str"]) == ("PENDING", "-")
+    assert (run["results_str"], run["gst_finish_time"]) == ("-", 0)
+    with_changes = build_run(connection, BRANCH, REV[:12], name)
+    assert {r["status_str"] for r in with_changes["build_requests"]} == {
+        "COMPLETE",
+        "RUNNING",
+        "PENDING",
+        "CANCELLED",
+        "INTERRUPTED",
+        "MISC",
+    }
+    assert all(r["changeid"] == [1] for r in with_changes["build_requests"])
