@@ -14,7 +14,13 @@ from buildapi.agent.ledger import Ledger, Txn
 from buildapi.agent.stopping import StopEnd, Stopper, still_running
 from buildapi.db.queries.actions import RequestState
 from buildapi.layout import Branch, FarmLayout
-from buildapi.selfserve.messages import SELFSERVE_SUFFIX, JobRequest, Outcome
+from buildapi.selfserve.messages import (
+    REBUILT_BY,
+    REQUESTED_BY,
+    SELFSERVE_SUFFIX,
+    JobRequest,
+    Outcome,
+)
 
 OK = Outcome(False, "Ok")
 CHANGE_COMMENT = "Submitted via self-serve"
@@ -141,7 +147,7 @@ def _rebuild(
         request = source(txn)
         if request is None:
             return Outcome(True, missing)
-        reason = f"Self-serve: Rebuilt by {job.who}"
+        reason = f"{REBUILT_BY}{job.who}"
         context.backend.copy_buildset(txn, request, count=count, priority=priority, reason=reason)
         return OK
 
@@ -203,7 +209,7 @@ def _new_builds_at_revision(
             revision=revision,
             builders=builders,
             priority=job.args["priority"],
-            reason=f"Self-serve: Requested by {job.who}",
+            reason=f"{REQUESTED_BY}{job.who}",
             properties={},
             changeids=(),
         )
@@ -236,7 +242,7 @@ def new_build_for_builder(job: JobRequest, context: Context) -> Outcome:
             revision=revision,
             builders=[builder],
             priority=job.args["priority"],
-            reason=f"Self-serve: Requested by {job.who}",
+            reason=f"{REQUESTED_BY}{job.who}",
             properties=job.args["properties"],
             changeids=[changeid],
         )

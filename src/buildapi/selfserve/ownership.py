@@ -18,10 +18,13 @@ from buildapi.db.queries.ownership import (
 )
 from buildapi.errors import Forbidden
 from buildapi.selfserve.auth import Identity
+from buildapi.selfserve.messages import REBUILT_BY, REQUESTED_BY
 
-# The reasons the agent gives the buildsets it makes (agent/actions.py), and only those: any
+# The reasons the agent gives the buildsets it makes (selfserve/messages.py), and only those: any
 # other reason is the scheduler's (or a master's) and names nobody we can trust.
-SELFSERVE_REASON = re.compile(r"Self-serve: (?:Rebuilt|Requested) by (?P<who>\S(?:.*\S)?)")
+SELFSERVE_REASON = re.compile(
+    f"(?:{re.escape(REBUILT_BY)}|{re.escape(REQUESTED_BY)})" + r"(?P<who>\S(?:.*\S)?)"
+)
 ADDRESS = re.compile(r"<([^<>\s]+)>\s*$")
 
 
