@@ -162,7 +162,11 @@ class BuildRequest:
 
     @property
     def run_time(self) -> int:
-        return self.duration - self.wait_time
+        """From the build's start to the request's completion; 0 until both are known. (Legacy
+        took the wait from a duration of 0, which gave running requests a negative time.)"""
+        if not self.complete_at or not self.start_time:
+            return 0
+        return self.complete_at - self.start_time
 
     @property
     def uses_try_syntax(self) -> bool:

@@ -240,3 +240,13 @@ def test_values_are_legacy_ones_for_a_request_without_a_change_or_result(
         "MISC",
     }
     assert all(r["changeid"] == [1] for r in with_changes["build_requests"])
+
+
+def test_a_request_still_running_has_no_run_time_yet(connection: Connection) -> None:
+    run = build_run(connection, BRANCH, REV[:12], name)
+    times = {
+        r["brid"]: (r["wait_time"], r["run_time"], r["duration"]) for r in run["build_requests"]
+    }
+    assert times[2] == (200, 0, 0)  # running: started 200 s after the push, not finished
+    assert times[1] == (100, 400, 500)  # complete: wait + run = duration
+    assert all(run_time >= 0 for _wait, run_time, _duration in times.values())
