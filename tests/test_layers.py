@@ -20,7 +20,7 @@ Layers = Mapping[str, Sequence[set[str]]]
 # and every subpackage of a package listed here must have its place.
 LAYERS: dict[str, list[set[str]]] = {
     "buildapi": [
-        {"__init__", "errors"},
+        {"__init__", "errors", "vocabulary"},
         {"clock", "config", "cache", "parsing", "times"},
         {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},

@@ -18,6 +18,7 @@ from buildapi.config import Settings, load_settings
 from buildapi.db.compatibility import refuse_unsupported_schema
 from buildapi.db.engines import Databases
 from buildapi.errors import BuildAPIError, ConfigError
+from buildapi.vocabulary import POOL_NAMES, POOLS
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     mail = commands.add_parser(
         "mail-waittimes", parents=[common], help="e-mail the wait-time report of a pool"
     )
-    mail.add_argument("--pool", default="buildpool", help="buildpool, trybuildpool or testpool")
+    mail.add_argument("--pool", default=POOLS["build"], help=f"one of {', '.join(POOL_NAMES)}")
     mail.add_argument("--to", action="append", required=True, help="recipient (repeatable)")
     mail.add_argument("--from", dest="sender", default="buildapi@localhost", help="sender")
     mail.add_argument("--smtp", type=_host_port, default=("localhost", 25), help="HOST:PORT")

@@ -6,6 +6,7 @@ import datetime
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -280,3 +281,95 @@ def test_queries_do_not_grow_with_the_rows(
             response = farm_client.get(f"{path}{'&' if '?' in path else '?'}q=count", headers=JSON)
         assert response.status_code in (200, 404), path
         assert len(seen) <= allowed, f"{path}: {len(seen)} statements"
+
+
+class PageText(HTMLParser):
+    """The text of a page and of its first `<pre>`, as a scraper (BeautifulSoup's `.text` and
+    `.find('pre').text`) sees them."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.pre: str | None = None
+        self._in_pre = False
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._in_pre = tag == "pre" and self.pre is None
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_pre = False
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        if self._in_pre:
+            self.pre = (self.pre or "") + data
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+SCRIPT_ACCEPTS = [{"Accept": "*/*"}, {"Accept": "text/plain"}, {}]
+
+
+@pytest.mark.parametrize("headers", SCRIPT_ACCEPTS, ids=["any", "text-plain", "none"])
+def test_a_script_reads_the_whole_text_of_a_plain_endpoint_as_json(
+    farm_client: httpx.Client, busy_farm: Farm, headers: dict[str, str]
+) -> None:
+    """autoland's job_is_done and build_info: `json.loads(page.text)`, no format, `*/*`."""
+    (build_id, revision), *_ = rows(
+        busy_farm.databases.schedulerdb,
+        "SELECT b.id, ss.revision FROM builds b JOIN buildrequests br ON br.id = b.brid "
+        "JOIN buildsets bs ON bs.id = br.buildsetid JOIN sourcestamps ss "
+        "ON ss.id = bs.sourcestampid WHERE ss.branch = 'integration/mozilla-inbound' "
+        "ORDER BY b.id LIMIT 1",
+    )
+    for path in (
+        f"/self-serve/mozilla-inbound/build/{build_id}",
+        f"/self-serve/mozilla-inbound/rev/{revision[:12]}/is_done",
+        f"/self-serve/mozilla-inbound/request/{build_id}/nonsense",
+    ):
+        answer = farm_client.get(path, headers=headers)
+        assert answer.headers["content-type"].startswith("text/html")
+        assert answer.text.startswith("<pre>") and answer.text.endswith("</pre>")
+        read = json.loads(PageText(answer.text).text)
+        wanted = farm_client.get(path, headers=JSON)
+        assert (answer.status_code, read) == (wanted.status_code, wanted.json())
+
+
+def test_a_script_reads_a_404_from_the_pre_of_the_page(farm_client: httpx.Client) -> None:
+    """autoland on a 404: `json.loads(page.find('pre').text)`."""
+    path = "/self-serve/mozilla-inbound/build/2147483647"
+    answer = farm_client.get(path, headers={})
+    assert answer.status_code == 404
+    read = json.loads(PageText(answer.text).pre or "")
+    assert read["status"] == "FAILED" and read == farm_client.get(path, headers=JSON).json()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, {"Accept": "*/*"}],
+    ids=["browser", "script"],
+)
+def test_pages_of_their_own_stay_site_pages(
+    farm_client: httpx.Client, busy_farm: Farm, headers: dict[str, str]
+) -> None:
+    """A page legacy had a template for (a revision's, whose tables scripts scrape) stays the
+    site page for scripts; browsers get site pages everywhere."""
+    (revision,), *_ = rows(
+        busy_farm.databases.schedulerdb,
+        "SELECT revision FROM sourcestamps WHERE branch = 'integration/mozilla-inbound'",
+    )
+    page = farm_client.get(f"/self-serve/mozilla-inbound/rev/{revision[:12]}", headers=headers)
+    assert page.status_code == 200 and page.text.lstrip().lower().startswith("<!doctype html>")
+    if "text/html" in headers["Accept"]:  # after a script's visit, cached apart from it
+        is_done = f"/self-serve/mozilla-inbound/rev/{revision[:12]}/is_done"
+        assert farm_client.get(is_done, headers={"Accept": "*/*"}).text.startswith("<pre>")
+        page = farm_client.get(is_done, headers=headers)
+        assert page.text.lstrip().lower().startswith("<!doctype html>")
+
+
+def test_format_html_is_the_site_page_whatever_the_accept(farm_client: httpx.Client) -> None:
+    answer = farm_client.get("/self-serve/branches?format=html", headers={"Accept": "*/*"})
+    assert answer.status_code == 200 and answer.text.lstrip().lower().startswith("<!doctype")

@@ -14,13 +14,8 @@ from buildapi.agent.ledger import Ledger, Txn
 from buildapi.agent.stopping import StopEnd, Stopper, still_running
 from buildapi.db.queries.actions import RequestState
 from buildapi.layout import Branch, FarmLayout
-from buildapi.selfserve.messages import (
-    REBUILT_BY,
-    REQUESTED_BY,
-    SELFSERVE_SUFFIX,
-    JobRequest,
-    Outcome,
-)
+from buildapi.selfserve.messages import SELFSERVE_SUFFIX, JobRequest, Outcome
+from buildapi.vocabulary import REBUILT_BY, REQUESTED_BY
 
 OK = Outcome(False, "Ok")
 CHANGE_COMMENT = "Submitted via self-serve"

@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from buildapi.agent.dispatcher import Dispatcher, RetryLater
-from buildapi.agent.ledger import FAILURE
+from buildapi.agent.ledger import GENERIC_FAILURE
 from buildapi.agent.races import RaceSweeper
 from buildapi.selfserve.broker import (
     FINISHED,
@@ -57,7 +57,7 @@ class Agent:
             return
         except Exception:  # a bug must not stall the queue: answer and move on
             log.exception("job %d (%s) failed", job.request_id, job.action)
-            outcome = FAILURE
+            outcome = GENERIC_FAILURE
         log.info(
             "job %d: %s by %s -> %s%s",
             job.request_id,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from buildapi.agent.actions import HANDLERS, Context
 from buildapi.agent.backend import Backend
-from buildapi.agent.ledger import FAILURE, Ledger
+from buildapi.agent.ledger import GENERIC_FAILURE, Ledger
 from buildapi.agent.stopping import Stopper
 from buildapi.db.compatibility import is_schema_mismatch
 from buildapi.layout import FarmLayout
@@ -58,7 +58,7 @@ class Dispatcher:
             if _unavailable(exc):
                 raise RetryLater(f"scheduler database unavailable: {exc}") from exc
             log.exception("cannot record the failure of job request %d", job.request_id)
-            return FAILURE
+            return GENERIC_FAILURE
 
     def _schema_answer(self, job: JobRequest, exc: BaseException) -> Outcome:
         """A statement the schema cannot answer fails the same way every time: answer with

@@ -33,7 +33,7 @@ from buildapi.db.queries.actions import begin_action, end_action, stored_outcome
 from buildapi.selfserve.messages import JobRequest, Outcome
 
 GENERIC_ERROR = "there was an error processing your request; see the agent's log"
-FAILURE = Outcome(True, GENERIC_ERROR)
+GENERIC_FAILURE = Outcome(True, GENERIC_ERROR)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Ledger:
 
     def record_failure(self, job: JobRequest) -> Outcome:
         """Record that `job` failed, so a redelivery answers the same generic error."""
-        return self.answer(job, FAILURE)
+        return self.answer(job, GENERIC_FAILURE)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Txn]:

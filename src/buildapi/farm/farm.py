@@ -30,7 +30,7 @@ from buildapi.db.queries.status_builds import (
 from buildapi.errors import NotFound
 from buildapi.farm.idle import REASON as IDLE_REASON
 from buildapi.farm.idle import IdleBuilder, IdleJobs
-from buildapi.farm.jobs import FAILURE, RETRY, is_good, plan_job
+from buildapi.farm.jobs import plan_job
 from buildapi.farm.properties import BuildFacts, finish_properties, start_properties
 from buildapi.farm.pushes import make_push
 from buildapi.farm.routing import Routing
@@ -39,6 +39,7 @@ from buildapi.farm.slaves import SlavePools
 from buildapi.farm.steps import plan_steps, steps_rng
 from buildapi.farm.writetimes import WriteTimes
 from buildapi.layout import FarmLayout, Master
+from buildapi.vocabulary import Result, is_good
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class Farm:
                 )
                 queue.requeue_requests(scheduler, sorted({build.brid for build in lost}))
                 log.info("requeued %d requests of builds lost in a restart", len(lost))
-            close_unfinished_builds(status, now, RETRY)
+            close_unfinished_builds(status, now, Result.RETRY)
             for branch in sorted(self.layout.branches):
                 self._next_push[branch] = now + self._push_gap(branch)
             self._next_heartbeat = now + HEARTBEAT_FARM_SECONDS / self.speed
@@ -190,7 +191,9 @@ class Farm:
                     raise NotFound(f"no build {number} of {buildername!r} on {master_name}")
                 return None
             with self._transaction() as (scheduler, status):
-                self._complete(scheduler, status, build, FAILURE, self.clock.now(), stopped=True)
+                self._complete(
+                    scheduler, status, build, Result.FAILURE, self.clock.now(), stopped=True
+                )
             return build
 
     def find_build(self, master_name: str, buildername: str, number: int) -> StatusBuild | None:
@@ -282,7 +285,7 @@ class Farm:
         self._freed.append(build.slave)
         if not build.idle:  # idle jobs have no schedulerdb rows
             queue.finish_builds(scheduler, build.build_ids, self.times.take())
-            if result == RETRY:
+            if result == Result.RETRY:
                 queue.requeue_requests(scheduler, build.brids)
             else:
                 done = self.times.take()  # requests and buildsets complete in one statement's time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-SUCCESS, WARNINGS, FAILURE, SKIPPED, EXCEPTION, RETRY, CANCELLED = range(7)
+from buildapi.vocabulary import Result
 
 
 @dataclass(frozen=True)
@@ -14,10 +14,22 @@ class JobProfile:
     results: tuple[tuple[int, float], ...]  # (result, weight)
 
 
-_BUILD_RESULTS = ((SUCCESS, 88.0), (WARNINGS, 1.0), (FAILURE, 5.0), (EXCEPTION, 2.0), (RETRY, 4.0))
-_TEST_RESULTS = ((SUCCESS, 81.0), (WARNINGS, 11.0), (FAILURE, 2.0), (EXCEPTION, 1.0), (RETRY, 5.0))
+_BUILD_RESULTS = (
+    (Result.SUCCESS, 88.0),
+    (Result.WARNINGS, 1.0),
+    (Result.FAILURE, 5.0),
+    (Result.EXCEPTION, 2.0),
+    (Result.RETRY, 4.0),
+)
+_TEST_RESULTS = (
+    (Result.SUCCESS, 81.0),
+    (Result.WARNINGS, 11.0),
+    (Result.FAILURE, 2.0),
+    (Result.EXCEPTION, 1.0),
+    (Result.RETRY, 5.0),
+)
 # Idle jobs have no request to put back, so they never end as RETRY.
-_IDLE_RESULTS = ((SUCCESS, 96.0), (WARNINGS, 2.0), (EXCEPTION, 2.0))
+_IDLE_RESULTS = ((Result.SUCCESS, 96.0), (Result.WARNINGS, 2.0), (Result.EXCEPTION, 2.0))
 
 PROFILES = {
     "build": JobProfile((35.0, 60.0, 120.0), _BUILD_RESULTS),
@@ -45,11 +57,6 @@ def plan_job(rng: random.Random, kind: str, platform: str) -> JobPlan:
     minutes = rng.triangular(low, high, mode) * PLATFORM_FACTORS.get(platform, 1.0)
     outcomes, weights = zip(*profile.results, strict=True)
     result = rng.choices(outcomes, weights=weights)[0]
-    if result in (EXCEPTION, RETRY):
+    if result in (Result.EXCEPTION, Result.RETRY):
         minutes *= rng.uniform(0.05, 0.5)  # these end early
     return JobPlan(duration=round(minutes * 60.0), result=result)
-
-
-def is_good(result: int) -> bool:
-    """Results after which a build's tests are requested."""
-    return result in (SUCCESS, WARNINGS)

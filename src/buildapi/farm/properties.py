@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from buildapi.farm.jobs import WARNINGS, is_good
 from buildapi.layout import Builder, Master
+from buildapi.vocabulary import Result, is_good
 
 ARCHIVE = "https://archive.mozilla.example/pub"
 BLOBBER = "https://blobupload.example/blobs"
@@ -97,7 +97,7 @@ def finish_properties(facts: BuildFacts, result: int) -> dict[str, Any]:
         extra["build_url"] = f"{package}.tar.bz2"
     if builder.kind in ("test", "talos"):
         files = {"log_raw.log": f"{BLOBBER}/{facts.slave}/{facts.number}/raw"}
-        if result == WARNINGS:
+        if result == Result.WARNINGS:
             files["screenshot.png"] = f"{BLOBBER}/{facts.slave}/{facts.number}/png"
         extra["blobber_files"] = json.dumps(files, sort_keys=True)
     return extra

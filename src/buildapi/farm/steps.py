@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 
 from buildapi.db.queries.status_builds import StatusStep as Step
-from buildapi.farm.jobs import EXCEPTION, FAILURE, RETRY, SUCCESS, WARNINGS
 from buildapi.farm.selection import suite_of
+from buildapi.vocabulary import Result
 
 # Results of builds cut short (a lost slave, a retry): only their first steps ran. A stopped
 # build is cut short too, though it ends as a plain FAILURE.
-CUT_SHORT = frozenset({EXCEPTION, RETRY})
+CUT_SHORT = frozenset({Result.EXCEPTION, Result.RETRY})
 JITTER = (0.75, 1.25)  # each step's share of a build varies by this factor
 PERFORMANCE_STEP = "Run performance tests"
 
@@ -139,7 +139,7 @@ def plan_steps(
     if cut_short:
         chosen = templates(buildername, kind)
         chosen = chosen[: rng.randint(1, len(chosen))]
-    elif result == FAILURE:
+    elif result == Result.FAILURE:
         chosen = _after_failure(buildername, kind)
     else:
         chosen = templates(buildername, kind)
@@ -147,12 +147,12 @@ def plan_steps(
     spread, draw = high - low, rng.random
     weights = [t.weight * (low + spread * draw()) for t in chosen]
     scale = (end - start) / sum(weights)
-    marked = not cut_short and result in (WARNINGS, FAILURE)
+    marked = not cut_short and result in (Result.WARNINGS, Result.FAILURE)
     steps, at, done = [], start, 0.0
     for template, weight in zip(chosen, weights, strict=True):
         done += weight
         until = start + int(done * scale + 0.5)
-        status = result if marked and template.main else SUCCESS
+        status = result if marked and template.main else Result.SUCCESS
         steps.append(Step(template.name, template.description, at, until, status))
         at = until
     last = steps[-1]  # rounding aside, it ends with the build

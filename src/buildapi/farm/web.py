@@ -24,9 +24,9 @@ from buildapi.errors import BadInput, BuildAPIError, NotFound
 from buildapi.farm.farm import Farm
 from buildapi.layout import Master
 from buildapi.parsing import json_field
+from buildapi.vocabulary import Result
 
 REVISION = re.compile(r"[0-9a-fA-F]{12,40}")
-RESULTS = ("success", "warnings", "failure", "skipped", "exception", "retry", "cancelled")
 
 
 def create_farm_app(farm: Farm, ports: Mapping[int, Master], clobberer_port: int) -> Starlette:
@@ -85,7 +85,7 @@ def _build_page(farm: Farm, master: Master, buildername: str, number: int) -> Re
     build = farm.find_build(master.name, buildername, number)
     if build is None:
         raise NotFound(f"no build {number} of {buildername!r} on {master.name}")
-    result = "running" if build.endtime is None else RESULTS[build.result or 0]
+    result = "running" if build.endtime is None else Result(build.result or 0).legacy_name
     name = html.escape(buildername)
     slave = html.escape(build.slave)
     body = (

@@ -1,6 +1,6 @@
 """The farm layout: branches, masters and builders, loaded from files or URLs."""
 
 from buildapi.layout.loader import FarmLayout, LayoutSource, load_layout
-from buildapi.layout.models import POOLS, Branch, Builder, Master
+from buildapi.layout.models import Branch, Builder, Master
 
-__all__ = ["POOLS", "Branch", "Builder", "FarmLayout", "LayoutSource", "Master", "load_layout"]
+__all__ = ["Branch", "Builder", "FarmLayout", "LayoutSource", "Master", "load_layout"]

@@ -7,8 +7,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-# Master role -> the slave pool its requests count against in wait-time reports.
-POOLS = {"build": "buildpool", "try": "trybuildpool", "tests": "testpool"}
+from buildapi.vocabulary import POOLS
 
 # "idle": maintenance the farm runs on slaves with nothing else to do (farm/idle.py); no
 # scheduler requests it.

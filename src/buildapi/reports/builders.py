@@ -14,7 +14,7 @@ from typing import Any
 
 from buildapi.errors import BadInput
 from buildapi.reports import classify
-from buildapi.reports.requests import PENDING, RUNNING, BuildRequest
+from buildapi.reports.requests import BuildRequest, Status
 from buildapi.reports.window import Window
 
 DETAIL_LEVELS = ("branch", "platform", "build_type", "job_type", "builder")
@@ -94,7 +94,7 @@ def _path(branch: str, request: BuildRequest) -> tuple[str, ...]:
 
 def finished(request: BuildRequest) -> bool:
     """Pending and running requests have no run time yet; the report leaves them out."""
-    return request.status not in (PENDING, RUNNING)
+    return request.status not in (Status.PENDING, Status.RUNNING)
 
 
 def builder_tree(

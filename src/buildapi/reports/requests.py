@@ -13,17 +13,26 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from buildapi.db.queries.report_requests import PendingChange, RequestRow
 from buildapi.layout import FarmLayout
 from buildapi.reports import classify
+from buildapi.vocabulary import FORCE_BUILD_BUTTON, REBUILD_BUTTON, Result
 
-PENDING, RUNNING, COMPLETE, CANCELLED, INTERRUPTED, MISC = range(6)
-STATUS_NAMES = ("pending", "running", "complete", "cancelled", "interrupted", "misc")
-RESULT_NAMES = ("success", "warnings", "failure", "skipped", "exception", "retry", "cancelled")
-REBUILD = "The web-page 'rebuild' button was pressed by "
-FORCEBUILD = "The web-page 'force build' button was pressed by "
+
+class Status(IntEnum):
+    """Where a request stands in the legacy reports (`status`, and `status_str` upper case)."""
+
+    PENDING = 0
+    RUNNING = 1
+    COMPLETE = 2
+    CANCELLED = 3
+    INTERRUPTED = 4
+    MISC = 5
+
+
 # Authors that are tools, not people: left out of author lists and the try-chooser counts.
 TOOL_AUTHORS = frozenset({"sendchange", "sendchange-unittest"})
 TRY_SYNTAX = "try:"
@@ -33,7 +42,8 @@ BranchNamer = Callable[[str | None], str | None]
 
 def results_str(results: int) -> str:
     """The legacy name of a result; `-` for no result (-1) or one it does not know."""
-    return RESULT_NAMES[results] if 0 <= results < len(RESULT_NAMES) else "-"
+    result = Result.of(results)
+    return result.legacy_name if result is not None else "-"
 
 
 def branch_namer(layout: FarmLayout) -> BranchNamer:
@@ -132,16 +142,16 @@ class BuildRequest:
         )
         if not done and not done_at and not finished:
             if started and claimed:
-                return RUNNING
+                return Status.RUNNING
             if not started and not claimed:
-                return PENDING
+                return Status.PENDING
         if done and done_at and finished and started and claimed:
-            return COMPLETE
+            return Status.COMPLETE
         if not started and not claimed and done and done_at and not finished:
-            return CANCELLED
+            return Status.CANCELLED
         if done and done_at and not finished and started and claimed:
-            return INTERRUPTED
-        return MISC
+            return Status.INTERRUPTED
+        return Status.MISC
 
     @property
     def change_time(self) -> int | None:
@@ -197,7 +207,7 @@ class BuildRequest:
             "results": self.results,
             "results_str": results_str(self.results),
             "status": self.status,
-            "status_str": STATUS_NAMES[self.status].upper(),
+            "status_str": Status(self.status).name,
             "authors": [author for author in self.authors if author],
             "comments": "\n".join(self.comments) if self.changeids else None,
             "revlink": self.revlink,
@@ -240,7 +250,7 @@ class BuildRun:
         self.changeids: set[int] = set()
         self.changes_revisions: set[str | None] = set()
         self.authors: set[str] = set()
-        self.statuses = [0] * len(STATUS_NAMES)
+        self.statuses = [0] * len(Status)
         self.result_buckets = {"success": 0, "warnings": 0, "failure": 0, "other": 0}
         self.results = -1
         self.lst_change_time: int | None = None
@@ -269,18 +279,10 @@ class BuildRun:
         self.gst_finish_time = _max(self.gst_finish_time, request.finish_time)
         self.gst_complete_at = _max(self.gst_complete_at, request.complete_at)
         reason = request.reason or ""
-        self.rebuilds += reason.startswith(REBUILD)
-        self.forcebuilds += reason.startswith(FORCEBUILD)
+        self.rebuilds += reason.startswith(REBUILD_BUTTON)
+        self.forcebuilds += reason.startswith(FORCE_BUILD_BUTTON)
         if request.changeids:
-            branch = request.branch or ""
-            kind = (
-                "unittests"
-                if branch.endswith("unittest")
-                else "talos"
-                if branch.endswith("talos")
-                else "builds"
-            )
-            self.kinds[kind] += 1
+            self.kinds[request_kind(request)] += 1
         uses_try = request.uses_try_syntax
         self.used_trychooser = self.used_trychooser or uses_try
         for author in request.authors:
@@ -303,7 +305,11 @@ class BuildRun:
 
     @property
     def is_complete(self) -> bool:
-        return not self.incomplete and not self.statuses[RUNNING] and not self.statuses[PENDING]
+        return (
+            not self.incomplete
+            and not self.statuses[Status.RUNNING]
+            and not self.statuses[Status.PENDING]
+        )
 
     def summary(self) -> dict[str, Any]:
         """The legacy run keys (without the requests)."""
@@ -318,7 +324,7 @@ class BuildRun:
             "duration": self.duration,
             "lst_change_time": self.lst_change_time,
             "gst_finish_time": self.gst_finish_time or 0,  # legacy: 0 until a build finishes
-            **{name: count for name, count in zip(STATUS_NAMES, self.statuses, strict=True)},
+            **{status.name.lower(): self.statuses[status] for status in Status},
             "rebuilds": self.rebuilds,
             "forcebuilds": self.forcebuilds,
             **self.kinds,
@@ -328,17 +334,28 @@ class BuildRun:
         }
 
 
+def request_kind(request: BuildRequest) -> str:
+    """`unittests`, `talos` or `builds`: by the sourcestamp branch a sendchange gave tests
+    (`…-unittest`, `…-talos`), as legacy counted, or else by the builder's name, for tests
+    triggered on their build's own sourcestamp (legacy counted those as builds)."""
+    branch = request.branch or ""
+    job = classify.job_type(request.buildername)
+    if branch.endswith("unittest") or job == "unittest":
+        return "unittests"
+    if branch.endswith("talos") or job == "talos":
+        return "talos"
+    return "builds"
+
+
 def pending_change_dict(change: PendingChange) -> dict[str, Any]:
     return dataclasses.asdict(change)
 
 
 def _bucket(results: int) -> str:
-    if results == 0:
-        return "success"
-    if results == 1:
-        return "warnings"
-    if 2 <= results <= 5:
-        return "failure"
+    if results in (Result.SUCCESS, Result.WARNINGS):
+        return Result(results).legacy_name
+    if Result.FAILURE <= results <= Result.RETRY:
+        return Result.FAILURE.legacy_name
     return "other"
 
 

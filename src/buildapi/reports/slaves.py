@@ -19,24 +19,18 @@ from typing import Any, NamedTuple
 from buildapi.db.queries.report_status import SlaveBuild
 from buildapi.reports import classify
 from buildapi.reports.window import Window
+from buildapi.vocabulary import Result, is_good
 
-RESULTS = (
-    (0, "success"),
-    (1, "warnings"),
-    (2, "failure"),
-    (3, "skipped"),
-    (4, "exception"),
-    (5, "retry"),
-)
-_KNOWN_RESULTS = dict(RESULTS)
+# The results a slave report counts by name (a request's CANCELLED is never a build's result).
+COUNTED = tuple(result for result in Result if result != Result.CANCELLED)
 OTHER_SILO = "other"
 
 
 def result_counts(counts: Mapping[int | None, int]) -> dict[str, int]:
     """`results_<name>` per buildbot result, `results_no_result` for builds without one, and
     `results_failure_all`: everything but success and warnings."""
-    out = {f"results_{name}": counts.get(code, 0) for code, name in RESULTS}
-    out["results_no_result"] = sum(n for code, n in counts.items() if code not in _KNOWN_RESULTS)
+    out = {f"results_{result.legacy_name}": counts.get(result, 0) for result in COUNTED}
+    out["results_no_result"] = sum(n for code, n in counts.items() if code not in COUNTED)
     out["results_failure_all"] = (
         sum(counts.values()) - out["results_success"] - out["results_warnings"]
     )
@@ -189,8 +183,8 @@ def slave_details(
     outcomes = [Counter[str]() for _ in range(window.int_no)]
     starts = window.interval_starts()
     for item in spans:
-        outcome = _KNOWN_RESULTS.get(item.build.result) if item.build.result in (0, 1) else None
-        outcomes[window.index(item.start)][outcome or "failure"] += 1
+        result = item.build.result if is_good(item.build.result) else Result.FAILURE
+        outcomes[window.index(item.start)][Result(result).legacy_name] += 1
         for index in range(window.index(item.start), window.index(item.end) + 1):
             low = max(item.start, starts[index])
             high = min(item.end, starts[index] + window.int_size, window.endtime)

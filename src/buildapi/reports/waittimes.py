@@ -20,8 +20,8 @@ from buildapi.errors import BadInput, NotFound
 from buildapi.layout import FarmLayout
 from buildapi.reports import classify
 from buildapi.reports.window import Window
+from buildapi.vocabulary import POOL_NAMES
 
-POOL_NAMES = ("buildpool", "trybuildpool", "testpool")
 DEFAULT_MPB = 15
 DEFAULT_MAXB = 120
 # l10n repacks wait on other things than slaves; they are listed, not counted.

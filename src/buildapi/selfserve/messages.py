@@ -30,10 +30,6 @@ ACTIONS: dict[str, dict[str, type]] = {
 
 # new_build_for_builder's branch carries this suffix, so no scheduler of the real branch fires.
 SELFSERVE_SUFFIX = "-selfserve"
-# The reasons the agent gives the buildsets it makes, followed by the user: the web reads them
-# back to tell whose a request is (selfserve/ownership.py).
-REBUILT_BY = "Self-serve: Rebuilt by "
-REQUESTED_BY = "Self-serve: Requested by "
 
 
 class MalformedRequest(Exception):

@@ -18,7 +18,7 @@ from buildapi.db.queries.ownership import (
 )
 from buildapi.errors import Forbidden
 from buildapi.selfserve.auth import Identity
-from buildapi.selfserve.messages import REBUILT_BY, REQUESTED_BY
+from buildapi.vocabulary import REBUILT_BY, REQUESTED_BY
 
 # The reasons the agent gives the buildsets it makes (selfserve/messages.py), and only those: any
 # other reason is the scheduler's (or a master's) and names nobody we can trust.

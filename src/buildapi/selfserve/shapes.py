@@ -9,8 +9,7 @@ from typing import Any
 from buildapi.db.queries.jobrequests import JobRow
 from buildapi.db.queries.live import physical_build
 from buildapi.db.queries.selfserve import BuildRow, RequestRow
-
-SUCCESS, RETRY = 0, 5
+from buildapi.vocabulary import Result
 
 
 def request_object(row: RequestRow) -> dict[str, Any]:
@@ -71,7 +70,9 @@ def completeness(items: list[dict[str, Any]], now: float, stable_delay: int) -> 
         if item.get("endtime") is None or now - item["endtime"] < stable_delay
     ]
     complete = bool(items) and not unfinished
-    passed = complete and all(item.get("status") in (SUCCESS, RETRY) for item in items)
+    passed = complete and all(
+        item.get("status") in (Result.SUCCESS, Result.RETRY) for item in items
+    )
     return {"stableDelay": stable_delay, "job_complete": complete, "job_passed": passed}
 
 

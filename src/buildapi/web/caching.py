@@ -9,12 +9,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from buildapi.web.negotiation import names_no_format
 from buildapi.web.urls import app_path
 
 Ttl = int | Callable[[Request], int]
 
 
 def cache_key(request: Request, fmt: str) -> str:
+    """Per path, query and format; a script's bare document is a format of its own."""
+    if fmt == "html" and names_no_format(request):
+        fmt = "bare"
     query = sorted((k, v) for k, v in request.query_params.multi_items() if k != "format")
     encoded = "&".join(f"{k}={v}" for k, v in query)
     return f"buildapi:{fmt}:{app_path(request)}?{encoded}"

@@ -27,6 +27,15 @@ def choose_format(format_param: str | None, accept: str, allowed: tuple[str, ...
     return "json" if "application/json" in accept else "html"
 
 
+def names_no_format(request: Request) -> bool:
+    """A script's request: no `?format=`, and an Accept (often `*/*` or none) that names neither
+    a page nor JSON. Legacy scripts parse the whole text of such answers as JSON."""
+    if "format" in request.query_params:
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" not in accept and "application/json" not in accept
+
+
 def lenient_format(request: Request) -> str:
     """The format for an error page: like choose_format, but never fails."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import html
 import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,12 +14,18 @@ from zoneinfo import ZoneInfo
 import orjson
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from buildapi import __version__
+from buildapi.vocabulary import Result
+from buildapi.web.negotiation import names_no_format
 from buildapi.web.urls import app_path, link
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+PLAIN_PAGE = "pre.html"  # the JSON in a page, for endpoints legacy had no page for
+ERROR_PAGE = "error.html"
+# Pages that only show the JSON: a script that names no format gets the bare document instead.
+BARE_FOR_SCRIPTS = frozenset({PLAIN_PAGE, ERROR_PAGE})
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -30,7 +37,14 @@ def make_templates(zone: ZoneInfo) -> Jinja2Templates:
     templates.env.filters["localtime"] = lambda epoch: local_time(epoch, zone)
     templates.env.filters["localdate"] = lambda epoch: local_date(epoch, zone)
     templates.env.filters["duration"] = duration
+    templates.env.filters["result_label"] = result_label
     return templates
+
+
+def result_label(code: int | None, otherwise: str) -> str:
+    """A result as pages name it; `otherwise` for none yet (or a code Buildbot never wrote)."""
+    result = Result.of(code)
+    return result.label if result is not None else otherwise
 
 
 def local_time(epoch: float | None, zone: ZoneInfo) -> str:
@@ -47,6 +61,12 @@ def local_date(epoch: float, zone: ZoneInfo) -> str:
 def duration(seconds: float) -> str:
     """`H:MM:SS`, or `N days, H:MM:SS` past a day; never negative."""
     return str(datetime.timedelta(seconds=max(0, int(seconds))))
+
+
+def bare_document(data: Any, status: int, headers: dict[str, str] | None) -> HTMLResponse:
+    """`<pre>` and the escaped, indented JSON, nothing else: its text is the JSON."""
+    text = html.escape(pretty_json(data), quote=False)
+    return HTMLResponse(f"<pre>{text}</pre>", status, headers)
 
 
 def pretty_json(data: Any) -> str:
@@ -81,15 +101,18 @@ def render(
     fmt: str,
     data: Any,
     *,
-    template: str = "pre.html",
+    template: str = PLAIN_PAGE,
     title: str = "",
     status: int = 200,
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Response:
-    """JSON of `data`, or an HTML page: `template` (by default the JSON in a <pre>)."""
+    """JSON of `data`, or an HTML page: `template` (by default the JSON in a <pre>), or for a
+    script the bare `<pre>{json}</pre>` document legacy served where it had no page."""
     if fmt == "json":
         return json_response(data, status, headers)
+    if template in BARE_FOR_SCRIPTS and names_no_format(request):
+        return bare_document(data, status, headers)
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request,
@@ -114,7 +137,7 @@ def error_response(
         request,
         fmt,
         body,
-        template="error.html",
+        template=ERROR_PAGE,
         title=f"Error {status}",
         status=status,
         headers=headers,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from buildapi.agent.masters import MastersClient
-from buildapi.farm.jobs import FAILURE
 from buildapi.farm.server import free_ports
 from buildapi.selfserve.messages import Outcome
+from buildapi.vocabulary import Result
 from tests.unit.agent.conftest import (
     BUILD,
     REVISION,
@@ -42,7 +42,7 @@ def test_cancel_build_clobbers_a_build_builder_then_stops_it(served_farm: AgentF
     assert outcome == Outcome(False, "Ok")
     assert [(c.slave, c.buildername) for c in served_farm.farm.clobbers] == [(running.slave, BUILD)]
     assert running.key not in served_farm.farm.running
-    assert request_result(served_farm, brid) == (1, FAILURE)
+    assert request_result(served_farm, brid) == (1, Result.FAILURE)
 
 
 def test_cancel_build_of_a_test_builder_does_not_clobber(served_farm: AgentFarm) -> None:
@@ -52,7 +52,7 @@ def test_cancel_build_of_a_test_builder_does_not_clobber(served_farm: AgentFarm)
 
     assert served_farm.dispatcher.perform(job("cancel_build", bid=bid)) == Outcome(False, "Ok")
     assert served_farm.farm.clobbers == []
-    assert request_result(served_farm, brid) == (1, FAILURE)
+    assert request_result(served_farm, brid) == (1, Result.FAILURE)
     assert served_farm.dispatcher.perform(job("cancel_build", bid=bid)) == Outcome(
         False, "Build is complete, nothing to do"
     )
@@ -106,7 +106,7 @@ def test_cancel_of_a_request_claimed_meanwhile_stops_its_build(served_farm: Agen
 
     where = f"build {running.number} on {running.master.name}"
     assert outcome == Outcome(False, f"{brid}: Ok (it was running; stopped {where})")
-    assert request_result(served_farm, brid) == (1, FAILURE)
+    assert request_result(served_farm, brid) == (1, Result.FAILURE)
     assert len(served_farm.farm.clobbers) == 1
     assert served_farm.dispatcher.perform(cancel) == outcome
     assert len(served_farm.farm.clobbers) == 1
@@ -125,7 +125,7 @@ def test_cancel_revision_cancels_pending_and_stops_running(served_farm: AgentFar
     lines = outcome.msg.split("\n")
     assert lines[0].startswith(f"{claimed}: Ok (it was running; stopped build")
     assert lines[1] == f"{pending}: Ok"
-    assert request_result(served_farm, claimed) == (1, FAILURE)
+    assert request_result(served_farm, claimed) == (1, Result.FAILURE)
     assert request_result(served_farm, pending) == (1, 6)
 
 
@@ -136,9 +136,9 @@ def test_a_stop_of_a_finished_build_answers_like_any_stop(served_farm: AgentFarm
     running = served_farm.running(brid)
     stop = (running.master, TEST, running.number, WHO, "test")
     served_farm.masters.stop_build(*stop)
-    assert request_result(served_farm, brid) == (1, FAILURE)
+    assert request_result(served_farm, brid) == (1, Result.FAILURE)
     served_farm.masters.stop_build(*stop)
-    assert request_result(served_farm, brid) == (1, FAILURE)
+    assert request_result(served_farm, brid) == (1, Result.FAILURE)
 
 
 def test_new_build_at_revision_sends_one_change(served_farm: AgentFarm) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from buildapi.agent.ledger import FAILURE, Ledger, Txn
+from buildapi.agent.ledger import GENERIC_FAILURE, Ledger, Txn
 from buildapi.db.queries.changes import NewChange, insert_change
 from buildapi.selfserve.messages import Outcome
 from tests.unit.agent.conftest import Seeded, count, job, rows
@@ -56,8 +56,8 @@ def test_a_failing_effect_leaves_no_marker(seeded: Seeded) -> None:
     with pytest.raises(RuntimeError):
         ledger.commit(cancel, broken)
     assert count(seeded.engine, "changes") == count(seeded.engine, "selfserve_actions") == 0
-    assert ledger.record_failure(cancel) == FAILURE
-    assert ledger.stored(cancel.request_id) == FAILURE
+    assert ledger.record_failure(cancel) == GENERIC_FAILURE
+    assert ledger.stored(cancel.request_id) == GENERIC_FAILURE
 
 
 def test_reading_writes_no_marker(seeded: Seeded) -> None:

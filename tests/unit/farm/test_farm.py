@@ -18,9 +18,9 @@ from buildapi.db.engines import Databases
 from buildapi.db.schema.scheduler import buildrequests
 from buildapi.db.setup import init_databases
 from buildapi.farm.farm import Farm
-from buildapi.farm.jobs import FAILURE
 from buildapi.farm.launch import with_free_ports
 from buildapi.layout import FarmLayout, load_layout
+from buildapi.vocabulary import Result
 from tests.unit.farm.conftest import START, make_farm
 from tests.unit.farm.invariants import check_all, rows
 
@@ -78,7 +78,7 @@ class FarmMachine(RuleBasedStateMachine):
             f"SELECT complete, results FROM buildrequests WHERE id IN "
             f"({','.join(map(str, build.brids))})",
         )
-        assert set(found) == {(1, FAILURE)}
+        assert set(found) == {(1, Result.FAILURE)}
         self.farm.step()
 
     @rule(pick=st.integers(min_value=0, max_value=10_000), priority=st.integers(-5, 5))

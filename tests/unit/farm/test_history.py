@@ -25,10 +25,10 @@ from buildapi.db.schema import status as stat
 from buildapi.db.setup import init_databases
 from buildapi.farm.farm import Farm
 from buildapi.farm.history import HistoryStats, write_history
-from buildapi.farm.jobs import RETRY
 from buildapi.farm.launch import with_free_ports
 from buildapi.layout import FarmLayout, load_layout
 from buildapi.layout.loader import example_location
+from buildapi.vocabulary import Result
 
 DAY = 86400
 END = 1_700_000_000.0
@@ -207,11 +207,11 @@ def test_retries_leave_a_finished_build_and_run_again(history: Written) -> None:
     retried = 0
     for attempts in by_key(scheduler_builds(history.databases), 2).values():
         for earlier, later in itertools.pairwise(attempts):
-            assert links[earlier[0]][-1] == RETRY and earlier[4] is not None
+            assert links[earlier[0]][-1] == Result.RETRY and earlier[4] is not None
             assert later[3] >= earlier[4]
             retried += 1
         last = attempts[-1]
-        if links[last[0]][-1] == RETRY:  # retried just before the end: pending again
+        if links[last[0]][-1] == Result.RETRY:  # retried just before the end: pending again
             assert (last[6], last[7]) == (0, 0)
     assert retried > 0
 

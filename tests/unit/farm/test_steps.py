@@ -22,17 +22,11 @@ from buildapi.db.setup import init_databases
 from buildapi.farm import idle
 from buildapi.farm.farm import Farm
 from buildapi.farm.history import HistoryStats, write_history
-from buildapi.farm.jobs import (
-    EXCEPTION,
-    FAILURE,
-    RETRY,
-    SUCCESS,
-    WARNINGS,
-)
 from buildapi.farm.launch import build_farm
 from buildapi.farm.routing import Routing
 from buildapi.farm.steps import PERFORMANCE_STEP, plan_steps, suite_step_names, templates
 from buildapi.layout import FarmLayout, load_layout
+from buildapi.vocabulary import Result
 from tests.unit.farm.conftest import make_farm
 
 DAY = 86400
@@ -176,8 +170,17 @@ def test_every_shipped_test_builder_has_a_recognized_main_step(layout: FarmLayou
 @pytest.mark.parametrize(
     ("result", "stopped"),
     [
-        *((result, False) for result in (SUCCESS, WARNINGS, FAILURE, EXCEPTION, RETRY)),
-        (FAILURE, True),  # stopped
+        *(
+            (result, False)
+            for result in (
+                Result.SUCCESS,
+                Result.WARNINGS,
+                Result.FAILURE,
+                Result.EXCEPTION,
+                Result.RETRY,
+            )
+        ),
+        (Result.FAILURE, True),  # stopped
     ],
 )
 @pytest.mark.parametrize(("start", "end"), [(1000, 1000), (1000, 1003), (1000, 5000)])
@@ -193,22 +196,29 @@ def test_plans_tile_the_build(kind: str, result: int, stopped: bool, start: int,
                 "steps": [(i, s.name, s.start, s.end, s.status) for i, s in enumerate(steps)],
             }
         )
-        if stopped or result in (RETRY, EXCEPTION):
+        if stopped or result in (Result.RETRY, Result.EXCEPTION):
             assert steps[-1].status == result, "a build cut short ends in its last step"
-            assert all(step.status == SUCCESS for step in steps[:-1])
+            assert all(step.status == Result.SUCCESS for step in steps[:-1])
         else:
-            assert {step.status for step in steps} <= {SUCCESS, result}
+            assert {step.status for step in steps} <= {Result.SUCCESS, result}
 
 
 def test_a_failed_compile_uploads_nothing_but_a_failed_test_run_still_reboots() -> None:
     rng = random.Random(1)
-    build = plan_steps(rng, "Linux x86-64 mozilla-inbound build", "build", 0, 3600, FAILURE)
-    assert [s.name for s in build][-1] == "compile" and build[-1].status == FAILURE
-    good = plan_steps(rng, "Linux x86-64 mozilla-inbound build", "build", 0, 3600, SUCCESS)
+    build = plan_steps(rng, "Linux x86-64 mozilla-inbound build", "build", 0, 3600, Result.FAILURE)
+    assert [s.name for s in build][-1] == "compile" and build[-1].status == Result.FAILURE
+    good = plan_steps(rng, "Linux x86-64 mozilla-inbound build", "build", 0, 3600, Result.SUCCESS)
     assert [s.name for s in good] == ["set props", "checkout", "compile", "upload"]
-    test = plan_steps(rng, "Ubuntu VM 12.04 x64 ash opt test xpcshell", "test", 0, 900, FAILURE)
+    test = plan_steps(
+        rng, "Ubuntu VM 12.04 x64 ash opt test xpcshell", "test", 0, 900, Result.FAILURE
+    )
     assert [s.name for s in test] == ["set props", "download", "xpcshell", "reboot"]
-    assert [s.status for s in test] == [SUCCESS, SUCCESS, FAILURE, SUCCESS]
+    assert [s.status for s in test] == [
+        Result.SUCCESS,
+        Result.SUCCESS,
+        Result.FAILURE,
+        Result.SUCCESS,
+    ]
 
 
 # -- the history ------------------------------------------------------------------------------
@@ -229,7 +239,11 @@ def test_test_builds_spend_most_of_their_time_in_recognized_test_steps(history: 
     seen = set()
     for build in builds_with_steps(history.databases.statusdb).values():
         kind = kinds.get(build["name"])
-        if kind not in ("test", "talos") or build["result"] not in (SUCCESS, WARNINGS, FAILURE):
+        if kind not in ("test", "talos") or build["result"] not in (
+            Result.SUCCESS,
+            Result.WARNINGS,
+            Result.FAILURE,
+        ):
             continue
         tests = [step for step in build["steps"] if recognized(step[1])]
         assert tests, f"{build['name']} ran no test step the report knows"
@@ -369,7 +383,8 @@ def test_live_farm_writes_steps_and_runs_idle_jobs(quiet_farm: Farm) -> None:
     tested = [
         build
         for build in finished
-        if kinds.get(build["name"]) == "test" and build["result"] in (SUCCESS, WARNINGS)
+        if kinds.get(build["name"]) == "test"
+        and build["result"] in (Result.SUCCESS, Result.WARNINGS)
     ]
     assert tested and all(any(recognized(s[1]) for s in b["steps"]) for b in tested)
     idle_runs = [build for build in builds.values() if build["category"] == idle.CATEGORY]
@@ -413,9 +428,9 @@ def test_a_stopped_idle_job_ends_failed_in_its_last_step(quiet_farm: Farm) -> No
         farm.databases.statusdb,
         f'SELECT name, status FROM steps WHERE build_id = {job.status_id} ORDER BY "order"',
     )
-    assert steps and steps[-1][1] == FAILURE
+    assert steps and steps[-1][1] == Result.FAILURE
     result = rows(farm.databases.statusdb, f"SELECT result FROM builds WHERE id = {job.status_id}")
-    assert result == [(FAILURE,)]
+    assert result == [(Result.FAILURE,)]
 
 
 def test_idle_builders_are_a_few_of_the_biggest_test_pools(settings: Settings) -> None:

@@ -12,11 +12,11 @@ from starlette.testclient import TestClient
 
 from buildapi.config import load_settings
 from buildapi.farm.farm import Farm
-from buildapi.farm.jobs import FAILURE, SUCCESS
 from buildapi.farm.launch import with_free_ports
 from buildapi.farm.server import FarmServer
 from buildapi.farm.web import create_farm_app
 from buildapi.layout import load_layout
+from buildapi.vocabulary import Result
 from tests.unit.farm.conftest import make_farm
 from tests.unit.farm.invariants import rows
 
@@ -85,15 +85,15 @@ def test_stop_fails_the_build(farm: Farm, app, running) -> None:  # type: ignore
         f"SELECT DISTINCT complete, results FROM buildrequests WHERE id IN "
         f"({','.join(map(str, running.brids))})",
     )
-    assert results == [(1, FAILURE)]
+    assert results == [(1, Result.FAILURE)]
     assert rows(
         farm.databases.statusdb, f"SELECT result FROM builds WHERE id = {running.status_id}"
-    ) == [(FAILURE,)]
+    ) == [(Result.FAILURE,)]
     steps = rows(
         farm.databases.statusdb,
         f'SELECT status FROM steps WHERE build_id = {running.status_id} ORDER BY "order"',
     )
-    assert steps[-1] == (FAILURE,) and set(steps[:-1]) <= {(SUCCESS,)}, "cut short"
+    assert steps[-1] == (Result.FAILURE,) and set(steps[:-1]) <= {(Result.SUCCESS,)}, "cut short"
     assert "failure" in client.get(path).text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, update
 
 from buildapi.db.engines import Databases
 from buildapi.db.queries.live import BranchFilter
@@ -19,15 +19,7 @@ from buildapi.db.schema.scheduler import (
 )
 from buildapi.db.setup import init_databases
 from buildapi.errors import NotFound
-from buildapi.reports.requests import (
-    CANCELLED,
-    COMPLETE,
-    INTERRUPTED,
-    MISC,
-    PENDING,
-    RUNNING,
-    BuildRequest,
-)
+from buildapi.reports.requests import BuildRequest, Status
 from buildapi.reports.runs import build_run, end_to_end, try_chooser
 from buildapi.reports.window import Window
 
@@ -134,12 +126,12 @@ def test_build_run_counts_every_status(connection: Connection) -> None:
     run = build_run(connection, BRANCH, REV[:12], name)
     statuses = {r["brid"]: r["status"] for r in run["build_requests"]}
     assert statuses == {
-        1: COMPLETE,
-        2: RUNNING,
-        3: PENDING,
-        4: CANCELLED,
-        5: INTERRUPTED,
-        6: MISC,
+        1: Status.COMPLETE,
+        2: Status.RUNNING,
+        3: Status.PENDING,
+        4: Status.CANCELLED,
+        5: Status.INTERRUPTED,
+        6: Status.MISC,
     }
     counts = {key: run[key] for key in ("complete", "running", "pending", "cancelled")}
     assert counts == {"complete": 1, "running": 1, "pending": 1, "cancelled": 1}
@@ -198,7 +190,7 @@ def test_status_treats_zero_as_unset() -> None:
         reason=None,
         results=-1,
     )
-    assert request.status == PENDING and request.duration == 0
+    assert request.status == Status.PENDING and request.duration == 0
 
 
 def test_values_are_legacy_ones_for_a_request_without_a_change_or_result(
@@ -250,3 +242,26 @@ def test_a_request_still_running_has_no_run_time_yet(connection: Connection) -> 
     assert times[2] == (200, 0, 0)  # running: started 200 s after the push, not finished
     assert times[1] == (100, 400, 500)  # complete: wait + run = duration
     assert all(run_time >= 0 for _wait, run_time, _duration in times.values())
+
+
+@pytest.mark.parametrize(
+    ("buildername", "branch", "kind"),
+    [
+        ("Linux mozilla-central build", "mozilla-central", "builds"),
+        ("Ubuntu VM 12.04 mozilla-central opt test mochitest-1", "mozilla-central", "unittests"),
+        ("Ubuntu HW 12.04 mozilla-central talos tp5o", "mozilla-central", "talos"),
+        # a sendchange's branch, as legacy farms triggered tests
+        ("Linux mozilla-central build", "mozilla-central-linux-opt-unittest", "unittests"),
+        ("Linux mozilla-central build", "mozilla-central-linux-talos", "talos"),
+    ],
+)
+def test_a_runs_tests_count_as_tests(
+    connection: Connection, buildername: str, branch: str, kind: str
+) -> None:
+    """Tests triggered on their build's sourcestamp count as unittests or talos, not builds."""
+    with connection.begin():
+        connection.execute(update(sourcestamps).where(sourcestamps.c.id == 1).values(branch=branch))
+        connection.execute(update(buildrequests).values(buildername=buildername))
+    run = build_run(connection, BRANCH, REV[:12], name)
+    counted = {key: run[key] for key in ("builds", "unittests", "talos")}
+    assert counted == {key: (len(run["build_requests"]) if key == kind else 0) for key in counted}

@@ -14,8 +14,7 @@ from buildapi.db.schema.scheduler import (
     buildsets,
     selfserve_actions,
 )
-
-CANCELLED = 6
+from buildapi.vocabulary import Result
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,9 @@ def set_priority_if_pending(connection: Connection, brid: int, priority: int) ->
 def cancel_if_pending(connection: Connection, brid: int, now: int) -> bool:
     """Complete a request as CANCELLED only if no master has claimed it: the same guard masters
     claim with, so exactly one of the two wins."""
-    return _update_if_pending(connection, brid, complete=1, results=CANCELLED, complete_at=now)
+    return _update_if_pending(
+        connection, brid, complete=1, results=Result.CANCELLED, complete_at=now
+    )
 
 
 def _update_if_pending(connection: Connection, brid: int, **values: int) -> bool:
@@ -211,7 +212,7 @@ def running_builds_of_cancelled(connection: Connection) -> list[tuple[RequestSta
         .where(
             builds.c.finish_time.is_(None),
             buildrequests.c.complete == 1,
-            buildrequests.c.results == CANCELLED,
+            buildrequests.c.results == Result.CANCELLED,
             buildrequests.c.claimed_at > 0,
         )
         .order_by(builds.c.id)

@@ -9,8 +9,6 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from buildapi.db.schema.scheduler import buildrequests, builds, buildsets, sourcestamps
 
-RETRY = 5
-
 
 @dataclass(frozen=True)
 class QueuedRequest:

@@ -16,10 +16,10 @@ from buildapi.db.schema.scheduler import (
     sourcestamp_changes,
     sourcestamps,
 )
+from buildapi.vocabulary import Result
 
 # property name -> (value, source), as Buildbot keeps them
 Properties = Mapping[str, tuple[Any, str]]
-SUCCESS, WARNINGS, FAILURE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -148,4 +148,4 @@ def buildset_results(worst: int | None) -> int:
     """A complete buildset's results as Buildbot 0.8 gives them, from its requests' highest
     result (None: no requests): SUCCESS when all ended SUCCESS or WARNINGS, else FAILURE.
     Never WARNINGS; every result code above WARNINGS is a bad one (CANCELLED too)."""
-    return SUCCESS if worst is None or worst <= WARNINGS else FAILURE
+    return Result.SUCCESS if worst is None or worst <= Result.WARNINGS else Result.FAILURE

@@ -23,13 +23,10 @@ from buildapi.db.schema.scheduler import (
     changes,
     sourcestamp_changes,
 )
+from buildapi.vocabulary import FORCE_BUILD_BUTTON, REBUILD_BUTTON, REBUILT
 
 # Rebuilds and forced builds say nothing about how long pushes wait.
-EXCLUDED_REASONS = (
-    "The web-page 'force build' button was pressed by %",
-    "The web-page 'rebuild' button was pressed by %",
-    "%Rebuilt by %",
-)
+EXCLUDED_REASONS = (f"{FORCE_BUILD_BUTTON}%", f"{REBUILD_BUTTON}%", f"%{REBUILT}%")
 EXCLUDED_BUILDERS = ("fuzzer-%", "nanojit-%", "release-%", "valgrind%")
 DONTBUILD = "%DONTBUILD%"
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from buildapi.farm.farm import DEFAULT_PUSH_RATE
 from buildapi.farm.history.tuning import CALIBRATION_PUSHES, OVERSAMPLE
-from buildapi.farm.jobs import PROFILES, RETRY, is_good
+from buildapi.farm.jobs import PROFILES
 from buildapi.farm.pushes import make_push
 from buildapi.farm.schedulers import DAY, PERIODIC
 from buildapi.farm.selection import Selector
 from buildapi.farm.trychooser import TrySelection
 from buildapi.layout import FarmLayout
+from buildapi.vocabulary import Result, is_good
 
 # -- how many pushes: rates calibrated so the request count meets the target ----------------
 
@@ -22,7 +23,7 @@ def good_build_share() -> float:
     """Chance that a build ends good (and requests its tests), retries being run again."""
     weights = dict(PROFILES["build"].results)
     good = sum(weight for result, weight in weights.items() if is_good(result))
-    return good / (sum(weights.values()) - weights.get(RETRY, 0.0))
+    return good / (sum(weights.values()) - weights.get(Result.RETRY, 0.0))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from buildapi.farm.history.records import (
 from buildapi.farm.history.tuning import FINISH, MAX_BOOST, PERIODIC_RUN, PUSH
 from buildapi.farm.idle import REASON as IDLE_REASON
 from buildapi.farm.idle import IdleJobs
-from buildapi.farm.jobs import RETRY, is_good, plan_job
+from buildapi.farm.jobs import plan_job
 from buildapi.farm.properties import (
     BuildFacts,
     buildset_properties,
@@ -39,6 +39,7 @@ from buildapi.farm.steps import plan_steps, steps_rng
 from buildapi.farm.trychooser import TrySelection
 from buildapi.farm.writetimes import STATEMENT_SECONDS
 from buildapi.layout import FarmLayout, Master
+from buildapi.vocabulary import Result, is_good
 
 # -- the simulation ---------------------------------------------------------------------------
 
@@ -324,7 +325,7 @@ class History:
         ]
         plan = plan_job(self.rng, head.builder.kind, head.builder.properties.platform)
         finish = now + int(plan.duration)
-        share = self.good if plan.result == RETRY else float(is_good(plan.result))
+        share = self.good if plan.result == Result.RETRY else float(is_good(plan.result))
         attempt = Attempt(
             master,
             facts.slave,
@@ -429,7 +430,7 @@ class History:
                 attempt.result,
             ),
         )
-        if attempt.result == RETRY:
+        if attempt.result == Result.RETRY:
             self._enqueue(attempt.requests, now)
         else:
             self._complete(attempt, now)

@@ -13,13 +13,13 @@ from starlette.responses import Response
 
 from buildapi.reports.catalog import REPORTS
 from buildapi.reports.waittimes import (
-    POOL_NAMES,
     BlockParams,
     block_rows,
     blocks_in_order,
     pool_wait_times,
 )
 from buildapi.reports.window import DEFAULT_INTERVALS, Window, make_window, parse_time
+from buildapi.vocabulary import POOL_NAMES, POOLS
 from buildapi.web.caching import cached
 from buildapi.web.charts import chart, interval_labels
 from buildapi.web.deps import AppState, State
@@ -90,7 +90,7 @@ def reports_menu(request: Request, fmt: OutputFormat, state: State) -> Response:
 def waittimes_default(
     request: Request, fmt: TableFormat, state: State, window: ReportWindow, blocks: Blocks
 ) -> Response:
-    return _waittimes(request, fmt, state, "buildpool", window, blocks)
+    return _waittimes(request, fmt, state, POOLS["build"], window, blocks)
 
 
 @router.get("/reports/waittimes/{pool}", summary="Wait times of one slave pool")
