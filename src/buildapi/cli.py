@@ -466,7 +466,8 @@ def run_dumps(args: argparse.Namespace, settings: Settings) -> int:
     import threading
     import time
 
-    from buildapi.dumps.run import refresh_forever, write_day_dump, write_live_dumps
+    from buildapi.dumps.daily import write_day_dump
+    from buildapi.dumps.run import refresh_forever, write_live_dumps
     from buildapi.layout import load_layout
 
     out = getattr(args, "out", None) or settings.dumps_path

@@ -1,8 +1,7 @@
-"""Write the dump files: builds-pending.js, builds-running.js, builds-4hr.js.gz and daily files."""
+"""Write the live dump files: builds-pending.js, builds-running.js and builds-4hr.js.gz."""
 
 from __future__ import annotations
 
-import datetime
 import logging
 import threading
 import time
@@ -25,10 +24,6 @@ FOUR_HOURS = "builds-4hr.js.gz"
 WINDOW = 4 * 3600
 
 
-def day_name(day: datetime.date) -> str:
-    return f"builds-{day.isoformat()}.js.gz"
-
-
 def write_live_dumps(databases: Databases, layout: FarmLayout, out: Path, now: float) -> list[Path]:
     """The three files other tools poll: pending, running, and builds of the last 4 hours."""
     names = list(layout.branches)
@@ -42,14 +37,6 @@ def write_live_dumps(databases: Databases, layout: FarmLayout, out: Path, now: f
             out / FOUR_HOURS, builds_document(databases, now - WINDOW, now), compress=True
         ),
     ]
-
-
-def write_day_dump(databases: Databases, out: Path, day: datetime.date) -> Path:
-    """Builds that ended on `day` (a UTC day, as the legacy daily files)."""
-    start = datetime.datetime.combine(day, datetime.time(), datetime.UTC).timestamp()
-    return write_atomically(
-        out / day_name(day), builds_document(databases, start, start + 86399), compress=True
-    )
 
 
 def refresh_forever(
