@@ -541,6 +541,7 @@ def _dumps_in_background(settings: Settings, layout, databases: Databases):  # t
     thread = threading.Thread(
         target=refresh_forever,
         args=(databases, layout, settings.dumps_path, settings.dumps_every_seconds, stop),
+        kwargs={"daily": True},
         name="dumps",
         daemon=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from buildapi.clock import VirtualClock
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.db.queries.status_builds import naive_utc
 from buildapi.db.schema import status as stat
 from buildapi.dumps.daily import SETTLE_SECONDS, DailyDumps, day_name, due_days
-from buildapi.dumps.run import FOUR_HOURS
+from buildapi.dumps.run import FOUR_HOURS, refresh_forever
 from buildapi.farm.history import write_history
 from buildapi.layout import FarmLayout
 
@@ -142,3 +144,16 @@ def test_one_day_at_least_then_only_while_asked(history: Databases, out: Path) -
 def test_no_build_no_file(databases: Databases, out: Path) -> None:
     assert DailyDumps(databases, out).write_due(END, lambda: True) == []
     assert not out.exists()
+
+
+@pytest.mark.parametrize("daily", [True, False])
+def test_a_round_writes_the_live_files_then_the_days(
+    history: Databases, layout: FarmLayout, out: Path, daily: bool
+) -> None:
+    """Told to stop at once: one round, whose daily part stops after one day."""
+    stop = threading.Event()
+    stop.set()
+    refresh_forever(history, layout, out, 60, stop, daily=daily, clock=VirtualClock(END))
+    days = sorted(path.name for path in out.glob("builds-20*"))
+    assert days == (names(D(2026, 3, 9)) if daily else [])
+    assert read(out / FOUR_HOURS)["endtime"] == END
