@@ -467,7 +467,8 @@ def run_dumps(args: argparse.Namespace, settings: Settings) -> int:
     import threading
     import time
 
-    from buildapi.dumps.run import refresh_forever, write_day_dump, write_live_dumps
+    from buildapi.dumps.daily import write_day_dump
+    from buildapi.dumps.run import refresh_forever, write_live_dumps
     from buildapi.layout import load_layout
 
     out = getattr(args, "out", None) or settings.dumps_path
@@ -541,6 +542,7 @@ def _dumps_in_background(settings: Settings, layout, databases: Databases):  # t
     thread = threading.Thread(
         target=refresh_forever,
         args=(databases, layout, settings.dumps_path, settings.dumps_every_seconds, stop),
+        kwargs={"daily": True},
         name="dumps",
         daemon=True,
     )

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from buildapi.db.schema.status import build_properties, builders, builds, properties, slaves
 
@@ -44,6 +44,12 @@ def finished_builds(
         if len(rows) < page:
             return
         after = (rows[-1][5], rows[-1][0])
+
+
+def first_build_end(engine: Engine) -> datetime.datetime | None:
+    """When the first finished build ended (naive UTC); None while no build has finished."""
+    with engine.connect() as connection:
+        return connection.execute(select(func.min(builds.c.endtime))).scalar()
 
 
 def _page(
