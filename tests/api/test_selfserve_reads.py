@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
@@ -15,6 +16,7 @@ from sqlalchemy import event, insert
 from buildapi.config import Settings
 from buildapi.db.schema.buildapi import jobrequests
 from buildapi.farm.farm import Farm
+from buildapi.vocabulary import Result
 from tests.tokens import make_token
 from tests.unit.farm.invariants import rows
 
@@ -373,3 +375,44 @@ def test_pages_of_their_own_stay_site_pages(
 def test_format_html_is_the_site_page_whatever_the_accept(farm_client: httpx.Client) -> None:
     answer = farm_client.get("/self-serve/branches?format=html", headers={"Accept": "*/*"})
     assert answer.status_code == 200 and answer.text.lstrip().lower().startswith("<!doctype")
+
+
+BROWSER = {"Accept": "text/html"}
+
+
+def result_cells(page: str, build_id: int) -> list[str]:
+    """The Result cell of a build's row in a self-serve table."""
+    row = re.search(rf'name="build_id" value="{build_id}".*?</tr>', page, re.S)
+    assert row is not None, f"build {build_id} is not on the page"
+    return re.findall(r'<td class="result[^"]*">([^<]*)</td>', row.group(0))
+
+
+def test_pages_show_a_retried_builds_own_result(farm_client: httpx.Client, busy_farm: Farm) -> None:
+    """A build that ended in RETRY shows as Retry on its page, its revision's pages and
+    /revision, though the JSON keeps legacy's value: its request's result."""
+    retried = rows(
+        busy_farm.databases.schedulerdb,
+        "SELECT b.id, ss.revision FROM builds b JOIN builds later ON later.brid = b.brid "
+        "AND later.id > b.id JOIN buildrequests br ON br.id = b.brid JOIN buildsets bs "
+        "ON bs.id = br.buildsetid JOIN sourcestamps ss ON ss.id = bs.sourcestampid "
+        "WHERE ss.branch = 'integration/mozilla-inbound' AND br.complete = 1 "
+        "AND b.finish_time IS NOT NULL ORDER BY b.id",
+    )
+    assert retried, "the busy farm retries some builds"
+    build_id, revision = retried[0]
+    base = "/self-serve/mozilla-inbound"
+    as_json = farm_client.get(f"{base}/build/{build_id}", headers=JSON).json()
+    assert as_json["status"] != Result.RETRY  # the request ran again and ended otherwise
+    page = farm_client.get(f"{base}/build/{build_id}", headers=BROWSER).text
+    assert re.search(r"Result: <span[^>]*>Retry</span>", page)
+    assert result_cells(
+        farm_client.get(f"{base}/rev/{revision}", headers=BROWSER).text, build_id
+    ) == ["Retry"]
+    legacy = farm_client.get(f"/revision/mozilla-inbound/{revision}", headers=BROWSER).text
+    assert "Retry" in re.findall(r'<td class="result[^"]*">([^<]*)</td>', legacy)
+    legacy_json = farm_client.get(f"/revision/mozilla-inbound/{revision}", headers=JSON).json()
+    assert Result.RETRY not in {item["results"] for item in all_items(legacy_json["all"])}
+
+
+def all_items(tree: dict) -> list[dict]:
+    return [item for revisions in tree.values() for items in revisions.values() for item in items]

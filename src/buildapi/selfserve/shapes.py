@@ -30,13 +30,23 @@ def request_object(row: RequestRow) -> dict[str, Any]:
 def build_objects(rows: Iterable[BuildRow]) -> list[dict[str, Any]]:
     """One object per physical build (`physical_build`), newest first: `build_id` is the
     highest builds.id among the rows of its merged requests."""
-    folded: dict[tuple, dict[str, Any]] = {}
+    return [build for build, _retried in _folded(rows)]
+
+
+def own_results(rows: Iterable[BuildRow]) -> dict[int, int]:
+    """build_id -> the build's own result where it is not its requests' (the JSON `status`):
+    RETRY for a build whose requests ran again. Pages show this one."""
+    return {build["build_id"]: Result.RETRY for build, retried in _folded(rows) if retried}
+
+
+def _folded(rows: Iterable[BuildRow]) -> list[tuple[dict[str, Any], bool]]:
+    folded: dict[tuple, tuple[dict[str, Any], bool]] = {}
     for row in rows:
         request = row.request
         key = physical_build(row.master, request.buildername, row.number, row.build_id)
-        build = folded.get(key)
+        build, retried = folded.get(key, (None, False))
         if build is None:
-            folded[key] = build = {
+            build = {
                 "build_id": row.build_id,
                 "buildnumber": row.number,
                 "buildername": request.buildername,
@@ -49,6 +59,7 @@ def build_objects(rows: Iterable[BuildRow]) -> list[dict[str, Any]]:
                 "requests": [],
             }
         build["requests"].append(request_object(request))
+        folded[key] = (build, retried or row.retried)
     return list(folded.values())
 
 

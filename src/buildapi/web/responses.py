@@ -24,8 +24,10 @@ from buildapi.web.urls import app_path, link
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 PLAIN_PAGE = "pre.html"  # the JSON in a page, for endpoints legacy had no page for
 ERROR_PAGE = "error.html"
-# Pages that only show the JSON: a script that names no format gets the bare document instead.
-BARE_FOR_SCRIPTS = frozenset({PLAIN_PAGE, ERROR_PAGE})
+BUILD_PAGE = "build.html"
+# The pages of endpoints legacy had no page for: a script that names no format reads their
+# JSON as the whole text, so it gets the bare document instead.
+BARE_FOR_SCRIPTS = frozenset({PLAIN_PAGE, ERROR_PAGE, BUILD_PAGE})
 STATIC_DIR = Path(__file__).parent / "static"
 
 

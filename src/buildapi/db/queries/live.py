@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -178,6 +179,12 @@ def revision_rows(connection: Connection, branch: BranchFilter, revision: str) -
         .order_by(buildrequests.c.id, builds.c.id)
     )
     return [RevisionRow(*row) for row in connection.execute(query).all()]
+
+
+def retried_flags(rows: Sequence[RevisionRow]) -> list[bool]:
+    """Per row of revision_rows, whether its build ended in RETRY: its request has a later
+    build (the rows come by request, then build), which Buildbot 0.8 runs only after a RETRY."""
+    return [row.id == after.id for row, after in itertools.pairwise(rows)] + [False] * bool(rows)
 
 
 def push_counts(

@@ -68,6 +68,7 @@ class BuildRow:
     start_time: int
     finish_time: int | None
     master: str | None
+    retried: bool  # its request ran again in a later build: this one ended in RETRY
     request: RequestRow
 
 
@@ -83,9 +84,14 @@ def _ran_on() -> ColumnElement[str | None]:
     """A builds row names no master; its request names the one that claimed it last, which ran
     the request's newest row. An earlier row of a retried request may have run on another
     master, and a requeued request names none: NULL for those."""
+    return case((_retried(), null()), else_=buildrequests.c.claimed_by_name)
+
+
+def _retried() -> ColumnElement[bool]:
+    """Whether a later build ran the same request: Buildbot 0.8 runs a request again only
+    after its build ended in RETRY."""
     later = builds.alias("later")
-    retried = exists().where(later.c.brid == builds.c.brid, later.c.id > builds.c.id)
-    return case((retried, null()), else_=buildrequests.c.claimed_by_name)
+    return exists().where(later.c.brid == builds.c.brid, later.c.id > builds.c.id)
 
 
 def _builds() -> Select:
@@ -96,6 +102,7 @@ def _builds() -> Select:
             whole_seconds(builds.c.start_time),
             whole_seconds(builds.c.finish_time),
             _ran_on(),
+            _retried(),
             *REQUEST_COLUMNS,
         )
         .join(buildrequests, buildrequests.c.id == builds.c.brid)
@@ -107,7 +114,7 @@ def _builds() -> Select:
 
 def _build_rows(connection: Connection, query: Select) -> list[BuildRow]:
     return [
-        BuildRow(row[0], row[1], row[2], row[3], row[4], RequestRow(*row[5:]))
+        BuildRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), RequestRow(*row[6:]))
         for row in connection.execute(query).all()
     ]
 

@@ -11,8 +11,10 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from buildapi.db.queries.live import (
+    RevisionRow,
     pending_rows,
     push_counts,
+    retried_flags,
     revision_rows,
     running_rows,
 )
@@ -26,6 +28,7 @@ from buildapi.dumps.shapes import (
 )
 from buildapi.errors import BadInput, NotFound
 from buildapi.times import checked_epoch, parse_epoch
+from buildapi.vocabulary import Result
 from buildapi.web.caching import cached
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
@@ -160,9 +163,19 @@ def revision(request: Request, fmt: OutputFormat, state: State, branch: BranchPa
         data,
         template="revision_legacy.html",
         title=f"Builds for {revision}",
-        rows=[revision_item(row) for row in found] if fmt == "html" else [],
+        rows=page_rows(found) if fmt == "html" else [],
         now=time.time(),
     )
+
+
+def page_rows(found: list[RevisionRow]) -> list[dict[str, Any]]:
+    """The revision's rows as the page shows them: a build with its own result, RETRY where
+    its request ran again (the JSON keeps the request's result, as legacy)."""
+    rows = [revision_item(row) for row in found]
+    for row, retried in zip(rows, retried_flags(found), strict=True):
+        if retried:
+            row["results"] = Result.RETRY
+    return rows
 
 
 FromTime = Annotated[str | None, Query(description="epoch seconds or `today` (local midnight)")]

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
+from buildapi.db.queries.selfserve import BuildRow
 from buildapi.errors import NotFound, Unauthenticated
 from buildapi.selfserve import shapes
 from buildapi.selfserve.auth import Identity
@@ -21,7 +22,7 @@ from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.params import MAX_ID, Id, Integer, checked_revision, known_branch
-from buildapi.web.responses import render
+from buildapi.web.responses import BUILD_PAGE, render
 from buildapi.web.urls import link
 
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])
@@ -140,6 +141,7 @@ def branch_day(
         today=datetime.datetime.now(state.settings.zone).date(),
         timedelta=datetime.timedelta,
         tables=split_items(items),
+        own_results=shapes.own_results(built),
         csrf_token=PLACEHOLDER,
     )
 
@@ -155,7 +157,10 @@ def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_
         found = queries.properties_of_buildsets(connection, [row.request.buildsetid])
     data = shapes.build_objects([row])[0]
     data["requests"] = [shapes.with_properties(data["requests"][0], found[row.request.buildsetid])]
-    return render(request, fmt, data, title=f"Build {build_id}")
+    own = shapes.own_results([row]).get(build_id, data["status"])
+    return render(
+        request, fmt, data, template=BUILD_PAGE, title=f"Build {build_id}", own_result=own
+    )
 
 
 @router.get("/{branch}/builders", summary="Return a list of valid builders for this branch")
@@ -181,7 +186,10 @@ def build_request(request: Request, fmt: OutputFormat, state: State, branch: str
     return render(request, fmt, data, title=f"Request {request_id}")
 
 
-def revision_items(state: AppState, branch: str, revision: str) -> list[dict[str, Any]]:
+def revision_jobs(
+    state: AppState, branch: str, revision: str
+) -> tuple[list[dict[str, Any]], list[BuildRow]]:
+    """The revision's job list, and its build rows; 404 when it has none."""
     chosen = known_branch(state, branch)
     revision = checked_revision(revision)
     with state.databases.schedulerdb.connect() as connection:
@@ -189,7 +197,7 @@ def revision_items(state: AppState, branch: str, revision: str) -> list[dict[str
     items = shapes.job_list(built, waiting)
     if not items:
         raise NotFound(f"Revision {revision} not found on branch {branch}")
-    return items
+    return items, built
 
 
 StableDelay = Annotated[
@@ -208,7 +216,7 @@ def revision(
     revision: str,
     stable_delay: StableDelay = 180,
 ) -> Response:
-    items = revision_items(state, branch, revision)
+    items, built = revision_jobs(state, branch, revision)
     verdict = shapes.completeness(items, time.time(), stable_delay)
     return render(
         request,
@@ -220,6 +228,7 @@ def revision(
         revision=revision,
         verdict=verdict,
         tables=split_items(items),
+        own_results=shapes.own_results(built),
         csrf_token=PLACEHOLDER,
     )
 
@@ -237,7 +246,7 @@ def is_done(
     revision: str,
     stable_delay: StableDelay = 180,
 ) -> Response:
-    items = revision_items(state, branch, revision)
+    items, _built = revision_jobs(state, branch, revision)
     data = shapes.completeness(items, time.time(), stable_delay)
     return render(request, fmt, data, title=f"Is {revision} done?")
 
