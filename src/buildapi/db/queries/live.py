@@ -187,15 +187,24 @@ def retried_flags(rows: Sequence[RevisionRow]) -> list[bool]:
     return [row.id == after.id for row, after in itertools.pairwise(rows)] + [False] * bool(rows)
 
 
+# Test runs sent as changes of their own (`buildbot sendchange --branch <b>-<platform>-unittest`)
+# are not pushes.
+TEST_CHANGE_BRANCHES = ("%unittest", "%talos")
+
+
 def push_counts(
     connection: Connection, branch: BranchFilter | None, start: int, end: int | None
 ) -> dict[str, int]:
     """Pushes per author: each distinct (revision, branch, author) is one push."""
+    not_a_test_run = or_(
+        changes.c.branch.is_(None),
+        and_(*(changes.c.branch.not_like(pattern) for pattern in TEST_CHANGE_BRANCHES)),
+    )
     pushes = (
         select(sourcestamps.c.revision, sourcestamps.c.branch, changes.c.author)
         .join(sourcestamp_changes, sourcestamp_changes.c.sourcestampid == sourcestamps.c.id)
         .join(changes, changes.c.changeid == sourcestamp_changes.c.changeid)
-        .where(changes.c.when_timestamp >= start)
+        .where(changes.c.when_timestamp >= start, not_a_test_run)
         .distinct()
     )
     if end is not None:
