@@ -51,10 +51,36 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert "./dev test" in ci
 
 
+def heading_anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces as
+    hyphens, `-1`, `-2` ... after repeats. Code blocks hold no headings."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.M | re.S)
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6} +(.+?) *$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        repeat, candidate = 0, slug
+        while candidate in anchors:
+            repeat += 1
+            candidate = f"{slug}-{repeat}"
+        anchors.add(candidate)
+    return anchors
+
+
 def test_docs_links_resolve() -> None:
+    """Links between the docs name pages that exist and, after `#`, headings they have."""
+    link = re.compile(r"\]\(([^)#\s]*\.md)?(?:#([^)\s]+))?\)")
     for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
-        for target in re.findall(r"\]\(([^)#]+\.md)\)", page.read_text(encoding="utf-8")):
-            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+        for target, anchor in link.findall(page.read_text(encoding="utf-8")):
+            linked = page.parent / target if target else page
+            assert linked.exists(), f"{page.name} links to missing {target}"
+            if anchor:
+                assert anchor in heading_anchors(linked), f"{page.name} links to {target}#{anchor}"
+
+
+def test_every_doc_is_listed_in_the_readme() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for page in DOCS.glob("*.md"):
+        assert f"](docs/{page.name})" in text, page.name
 
 
 def test_example_layout_is_up_to_date(tmp_path: Path) -> None:
