@@ -125,6 +125,7 @@ def test_token_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[
     from buildapi.selfserve.auth import identity_of_token
 
     data = ["--data-dir", str(tmp_path)]
+    assert main(["db", "init", *data]) == 0
     assert (
         main(["token", "create", "--user", "rel@example.com", "--groups", "releng,qa", *data]) == 0
     )
@@ -174,3 +175,68 @@ def test_web_and_agent_refuse_a_later_buildbot_schema(tmp_path: Path, command: s
     assert result.returncode == 1, result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("buildapi: the scheduler database has a later Buildbot's schema")
+
+
+# Every command but `demo` and `db init`, as a user would run it on the wrong directory.
+USING_COMMANDS = {
+    "token create": ["token", "create", "--user", "me@example.com"],
+    "token list": ["token", "list"],
+    "token revoke": ["token", "revoke", "1"],
+    "db upgrade": ["db", "upgrade"],
+    "web": ["web"],
+    "agent": ["agent"],
+    "farm": ["farm"],
+    "farm history": ["farm", "history", "--days", "0.01", "--jobs-per-day", "100"],
+    "dumps": ["dumps"],
+    "mail-waittimes": ["mail-waittimes", "--to", "me@example.com", "--smtp", "127.0.0.1:1"],
+}
+AMQP = {"BUILDAPI_BROKER_URL": "amqp://guest:guest@127.0.0.1:1//"}  # past agent's memory:// check
+
+
+@pytest.mark.parametrize("command", list(USING_COMMANDS))
+def test_commands_refuse_a_data_dir_without_databases(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """`buildapi token create` run from another directory made an empty ./buildapi-data and
+    printed a token the demo rejected: now it says where it looked, and creates nothing."""
+    for name, value in AMQP.items():
+        monkeypatch.setenv(name, value)
+    data = tmp_path / "elsewhere"
+    port = ["--port", str(free_port())] if command == "web" else []
+    assert main([*USING_COMMANDS[command], *port, "--data-dir", str(data)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        f"buildapi: {command}: no databases in data directory {data.resolve()} "
+        "(schedulerdb, statusdb, buildapi_db missing); run `buildapi db init` or `buildapi demo` "
+        "with this --data-dir/--config first"
+    )
+    assert not data.exists()
+
+
+def test_a_database_without_tables_is_refused_and_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("schedulerdb", "statusdb", "buildapi_db"):
+        sqlite3.connect(tmp_path / f"{name}.sqlite").close()
+    assert main(["token", "create", "--user", "me@example.com", "--data-dir", str(tmp_path)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("buildapi: token create: schedulerdb, statusdb, buildapi_db in data ")
+    assert line.endswith("has no tables; run `buildapi db init` first")
+    with sqlite3.connect(tmp_path / "buildapi_db.sqlite") as connection:
+        assert connection.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+
+
+def test_commands_say_which_databases_they_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["token", "list", "--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"buildapi token list: using data directory {tmp_path.resolve()}"
+    )
+    monkeypatch.setenv("BUILDAPI_SCHEDULERDB_URL", f"sqlite:///{tmp_path / 'schedulerdb.sqlite'}")
+    assert main(["token", "list", "--data-dir", str(tmp_path)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("buildapi token list: using schedulerdb sqlite:///")
+    assert "statusdb sqlite:///" in first and "buildapi_db sqlite:///" in first

@@ -29,6 +29,14 @@ LAYERS: dict[str, list[set[str]]] = {
     ],
     "buildapi.db": [{"schema"}, {"queries", "migrations"}, {"*"}],
     "buildapi.farm": [{"*"}, {"history"}],
+    "buildapi.cli": [
+        {"databases"},
+        {"admin", "agent", "farming", "publishing"},
+        {"serving"},  # the demo makes a token and a history too
+        {"parser"},
+        {"__init__"},
+        {"__main__"},
+    ],
     "buildapi.web": [{"*"}, {"routes"}, {"app"}],
     "buildapi.agent": [
         {"__init__", "ledger", "masters"},

@@ -41,6 +41,7 @@ def browser() -> Iterator:
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("pages-data")
     history = ["farm", "history", "--days", "0.3", "--jobs-per-day", "3000"]
+    assert main(["db", "init", "--data-dir", str(data)]) == 0
     assert main([*history, "--data-dir", str(data)]) == 0
     port = free_port()
     with running(["web", "--port", str(port), "--data-dir", str(data)]):

@@ -30,6 +30,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A farm history with builds still running, a user's token, and `buildapi web` on it."""
     data = tmp_path_factory.mktemp("buttons-data")
     history = ["farm", "history", "--days", "0.1", "--jobs-per-day", "3000"]
+    assert main(["db", "init", "--data-dir", str(data)]) == 0
     assert main([*history, "--data-dir", str(data)]) == 0
     databases = Databases.from_settings(load_settings(data_dir=data))
     token = make_token(databases, USER)

@@ -54,6 +54,7 @@ class Web:
 
 def start_web(data: Path, trusted: list[str], dev_user: str = "") -> Iterator[Web]:
     history = ["--days", "0.1", "--jobs-per-day", "2000", "--data-dir", str(data)]
+    assert main(["db", "init", "--data-dir", str(data)]) == 0
     assert main(["farm", "history", *history]) == 0
     port = free_port()
     env = {

@@ -18,6 +18,7 @@ from buildapi.agent.buildbot08 import Buildbot08Backend
 from buildapi.agent.dispatcher import SCHEMA_ERROR, Dispatcher
 from buildapi.agent.ledger import Ledger
 from buildapi.agent.masters import MastersClient
+from buildapi.cli import main
 from buildapi.clock import SystemClock
 from buildapi.config import load_settings
 from buildapi.db.compatibility import check_scheduler_schema
@@ -78,6 +79,7 @@ def test_the_later_schema_is_what_the_refusal_names(later_database: str) -> None
 def test_web_and_agent_refuse_it_in_one_line(
     later_database: str, command: str, tmp_path: Path
 ) -> None:
+    assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0  # its own statusdb, buildapi_db
     env = {
         **os.environ,
         "BUILDAPI_SCHEDULERDB_URL": later_database,

@@ -1,0 +1,41 @@
+"""`buildapi agent`: consume job requests from the broker until stopped, or drain the queue."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from buildapi.cli.databases import open_databases
+from buildapi.config import Settings
+from buildapi.db.compatibility import refuse_unsupported_schema
+
+AGENT_IDLE_SECONDS = 5.0
+
+
+def run_agent(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+
+    from buildapi.agent.launch import agent_of
+    from buildapi.layout import load_layout
+
+    if settings.broker_url.startswith("memory://"):
+        print(
+            "buildapi agent: broker_url is memory://, which only reaches an agent inside the same "
+            "process (buildapi demo runs one); set broker_url to amqp://... to run agents apart",
+            file=sys.stderr,
+        )
+        return 2
+    databases = open_databases(settings, "agent")
+    try:
+        refuse_unsupported_schema(databases.schedulerdb)
+        with agent_of(settings, databases, load_layout(settings)) as agent:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: agent.stop())
+            if args.drain:
+                agent.drain(AGENT_IDLE_SECONDS)
+            else:
+                print(f"agent consuming {settings.broker_agent_queue}; Ctrl-C stops", flush=True)
+                agent.run()
+    finally:
+        databases.dispose()
+    return 0
