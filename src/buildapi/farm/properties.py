@@ -33,7 +33,9 @@ def buildset_properties(
 
 @dataclass(frozen=True)
 class BuildFacts:
-    """What the statusdb properties of one build are made of."""
+    """What the statusdb properties of one build are made of. `pusher` and `comments` are
+    those of the push the build is of (its sourcestamp's newest change); a periodic build's
+    sourcestamp has no changes."""
 
     buildername: str
     builder: Builder
@@ -43,6 +45,8 @@ class BuildFacts:
     revision: str | None
     request_times: Mapping[int, float]
     buildset: Mapping[str, tuple[Any, str]]
+    pusher: str | None = None
+    comments: str = ""
 
 
 def start_properties(facts: BuildFacts) -> dict[str, Any]:
