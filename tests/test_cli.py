@@ -36,7 +36,7 @@ def test_db_init_twice_then_upgrade(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
     assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "buildapi_db: at revision 0003" in out
+    assert "buildapi_db: at revision 0004" in out
     assert sorted(path.name for path in tmp_path.glob("*.sqlite")) == [
         "buildapi_db.sqlite",
         "schedulerdb.sqlite",
