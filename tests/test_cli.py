@@ -36,7 +36,7 @@ def test_db_init_twice_then_upgrade(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
     assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "buildapi_db: at revision 0003" in out
+    assert "buildapi_db: at revision 0004" in out
     assert sorted(path.name for path in tmp_path.glob("*.sqlite")) == [
         "buildapi_db.sqlite",
         "schedulerdb.sqlite",
@@ -73,8 +73,11 @@ def test_demo_serves_the_landing_page(tmp_path: Path) -> None:
         assert health.json()["status"] == "OK"
         # The demo's token acts; the address the client claims is not what the audit log says.
         token = output[output.index(next(line for line in output if "API token" in line)) + 1]
+        with sqlite3.connect(data / "schedulerdb.sqlite") as connection:
+            query = "SELECT revision FROM sourcestamps WHERE branch = 'try' LIMIT 1"
+            (revision,) = connection.execute(query).fetchone()
         claimed = httpx.post(
-            f"http://127.0.0.1:{port}/self-serve/try/rev/abcdef123456",
+            f"http://127.0.0.1:{port}/self-serve/try/rev/{revision}",
             headers={"Accept": "application/json", "X-Forwarded-For": "6.6.6.6"},
             auth=("demo@example.com", token.strip()),
             timeout=10,

@@ -159,6 +159,14 @@ class Settings(BaseSettings):
     write_max_body_bytes: int = Field(
         65536, gt=0, description="Largest body a write endpoint accepts (400 beyond)."
     )
+    write_allow_unknown_revisions: bool = Field(
+        False,
+        description=(
+            "Accept new builds (dep, nightly, PGO) at a revision no sourcestamp of the branch"
+            " has, as legacy did, for farms whose pushes are not all in the scheduler database;"
+            " otherwise those are 404."
+        ),
+    )
     agent_backend: AgentBackend = Field(
         "buildbot08", description="The kind of farm the agent acts on (buildbot08: Buildbot 0.8)."
     )

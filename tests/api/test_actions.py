@@ -24,6 +24,7 @@ from tests.tokens import make_token
 
 BRANCH = "mozilla-inbound"
 REPO = "integration/mozilla-inbound"
+NIGHTLY_BRANCH = NIGHTLY_REPO = "mozilla-central"
 
 
 @pytest.fixture(scope="module")
@@ -61,21 +62,26 @@ def request_ids(databases: Databases, *, claimed: bool, complete: bool) -> list[
         return list(connection.execute(query).scalars())
 
 
-def a_build(databases: Databases) -> int:
+def a_build(databases: Databases, *, running: bool | None = None) -> int:
+    """A build of the branch: any, or one still running (True) or over (False)."""
     query = (
         select(builds.c.id)
         .join(buildrequests, buildrequests.c.id == builds.c.brid)
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
         .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
         .where(sourcestamps.c.branch == REPO)
+        .order_by(builds.c.id)
         .limit(1)
     )
+    if running is not None:
+        live = builds.c.finish_time.is_(None) & (buildrequests.c.complete == 0)
+        query = query.where(live if running else builds.c.finish_time.is_not(None))
     with databases.schedulerdb.connect() as connection:
         return connection.execute(query).scalar_one()
 
 
-def a_revision(databases: Databases) -> str:
-    query = select(sourcestamps.c.revision).where(sourcestamps.c.branch == REPO).limit(1)
+def a_revision(databases: Databases, repo: str = REPO) -> str:
+    query = select(sourcestamps.c.revision).where(sourcestamps.c.branch == repo).limit(1)
     with databases.schedulerdb.connect() as connection:
         return connection.execute(query).scalar_one()
 
@@ -157,16 +163,15 @@ def test_every_action_is_accepted(farm_client: httpx.Client, busy_farm: Farm, to
     revision = a_revision(databases)
     builder = sorted(busy_farm.layout.builders_for_branch(BRANCH))[0]
     pending = request_ids(databases, claimed=False, complete=False)[0]
+    running = a_build(databases, running=True)
+    # mozilla-inbound has no nightly builders
+    nightly_at = f"/self-serve/{NIGHTLY_BRANCH}/rev/{a_revision(databases, NIGHTLY_REPO)}"
     calls = {
         "rebuild_request": ("POST", f"/self-serve/{BRANCH}/request", {"request_id": pending}),
-        "cancel_build": ("DELETE", f"/self-serve/{BRANCH}/build/{a_build(databases)}", None),
+        "cancel_build": ("DELETE", f"/self-serve/{BRANCH}/build/{running}", None),
         "cancel_revision": ("DELETE", f"/self-serve/{BRANCH}/rev/{revision}", None),
         "new_build_at_revision": ("POST", f"/self-serve/{BRANCH}/rev/{revision}", None),
-        "new_nightly_at_revision": (
-            "POST",
-            f"/self-serve/{BRANCH}/rev/{revision}/nightly",
-            {"priority": "2"},
-        ),
+        "new_nightly_at_revision": ("POST", f"{nightly_at}/nightly", {"priority": "2"}),
         "new_pgobuild_at_revision": ("POST", f"/self-serve/{BRANCH}/rev/{revision}/pgo", {}),
         "new_build_for_builder": (
             "POST",
@@ -215,19 +220,21 @@ def test_clients_check_credentials_with_get_self_serve(
     assert farm_client.get("/self-serve?format=json").status_code == 200
 
 
+@pytest.mark.parametrize("own_client", [{"write_allow_unknown_revisions": True}], indirect=True)
 def test_release_branch_needs_its_group(
-    farm_client: httpx.Client, busy_farm: Farm, token: str, releng_token: str
+    farm_client: httpx.Client, own_client: httpx.Client, token: str, releng_token: str
 ) -> None:
     revision = "a" * 40
     path = "/self-serve/mozilla-beta/rev/" + revision
-    response = farm_client.post(path, headers=bearer(token))
-    assert response.status_code == 403 and "mozilla-beta" in response.json()["msg"]
-    # 403 comes before validation and existence: a forbidden user learns nothing.
-    assert (
-        farm_client.post("/self-serve/mozilla-beta/rev/zz", headers=bearer(token)).status_code
-        == 403
-    )
-    assert farm_client.post(path, headers=bearer(releng_token)).status_code == 202
+    for client in (farm_client, own_client):
+        response = client.post(path, headers=bearer(token))
+        assert response.status_code == 403 and "mozilla-beta" in response.json()["msg"]
+        # 403 comes before validation and existence: a forbidden user learns nothing.
+        assert (
+            client.post("/self-serve/mozilla-beta/rev/zz", headers=bearer(token)).status_code == 403
+        )
+    assert farm_client.post(path, headers=bearer(releng_token)).status_code == 404
+    assert own_client.post(path, headers=bearer(releng_token)).status_code == 202
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from buildapi.db.queries.status_dump import finished_builds
 from buildapi.dumps.run import FOUR_HOURS, PENDING, RUNNING, write_live_dumps
 from buildapi.dumps.writer import write_atomically
 from buildapi.farm.farm import Farm
+from buildapi.vocabulary import is_good
 
 # The keys of one build in the real builds-4hr samples Treeherder parsed.
 BUILD_KEYS = {
@@ -69,6 +70,29 @@ def test_four_hour_dump_shape(written: Path, busy_farm: Farm) -> None:
         assert document["slaves"][str(build["slave_id"])] == build["properties"]["slavename"]
     starts = [build["starttime"] for build in document["builds"]]
     assert starts == sorted(starts)
+
+
+def test_four_hour_dump_gives_mozci_and_treeherder_what_they_read(
+    written: Path, busy_farm: Farm
+) -> None:
+    """mozci triggers a build's tests with its `packageUrl` and `testPackagesUrl` (or
+    `testsUrl`); Treeherder shows `who` as a try push's author; tests name their build."""
+    document = json.loads(gzip.decompress((written / FOUR_HOURS).read_bytes()))
+    seen = set()
+    for build in document["builds"]:
+        properties = build["properties"]
+        builder = busy_farm.layout.builders.get(properties["buildername"])
+        kind = builder.kind if builder else "idle"
+        if kind == "build" and is_good(build["result"]):
+            assert {"packageUrl", "testsUrl", "testPackagesUrl"} <= set(properties)
+            seen.add("package")
+        if kind == "build" and properties["branch"] == "try":
+            assert "@" in properties["who"]
+            seen.add("who")
+        if kind in ("test", "talos"):
+            assert properties["build_url"].startswith("https://")
+            seen.add("test")
+    assert seen == {"package", "who", "test"}
 
 
 def test_four_hour_dump_is_served_with_caching_headers(

@@ -25,7 +25,7 @@ def with_key(headers: dict[str, str], key: str) -> dict[str, str]:
 @pytest.mark.parametrize("own_client", [{"write_rate_per_minute": 5}], indirect=True)
 def test_fresh_keys_count(own_client: httpx.Client, busy_farm: Farm) -> None:
     headers = user_headers(busy_farm)
-    path = f"/self-serve/{BRANCH}/build/{a_build(busy_farm.databases)}"
+    path = f"/self-serve/{BRANCH}/build/{a_build(busy_farm.databases, running=True)}"
     codes = [
         own_client.delete(path, headers=with_key(headers, f"fresh-{n}")).status_code
         for n in range(5)
@@ -40,7 +40,7 @@ def test_fresh_keys_count(own_client: httpx.Client, busy_farm: Farm) -> None:
 @pytest.mark.parametrize("own_client", [{"write_rate_per_minute": 3}], indirect=True)
 def test_a_retried_key_counts_once(own_client: httpx.Client, busy_farm: Farm) -> None:
     headers = user_headers(busy_farm)
-    path = f"/self-serve/{BRANCH}/build/{a_build(busy_farm.databases)}"
+    path = f"/self-serve/{BRANCH}/build/{a_build(busy_farm.databases, running=True)}"
     retries = [own_client.delete(path, headers=with_key(headers, "again")) for _ in range(5)]
     assert {response.status_code for response in retries} == {202}
     assert len({response.json()["request_id"] for response in retries}) == 1
@@ -95,9 +95,9 @@ def test_a_key_reused_for_another_request_is_422(
     job_id = first.json()["request_id"]
     before = job_count(busy_farm.databases)
     for method, other in (
-        ("POST", f"/self-serve/try/rev/{revision}"),  # another branch
+        ("POST", f"/self-serve/try/rev/{a_revision(busy_farm.databases, 'try')}"),  # another branch
         ("DELETE", path),  # another action
-        ("POST", f"{path}/nightly"),  # another action, same arguments
+        ("POST", f"{path}/pgo"),  # another action, same arguments
     ):
         response = farm_client.request(method, other, headers=headers)
         assert response.status_code == 422, (other, response.text)

@@ -4,6 +4,7 @@ broker (in-process) -> agent -> scheduler database or masters -> result -> job p
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from buildapi.agent.launch import agent_in_background
+from buildapi.db.queries.jobrequests import NewJob
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -20,6 +22,8 @@ from buildapi.db.schema.scheduler import (
     changes,
     sourcestamps,
 )
+from buildapi.selfserve.broker import Broker
+from buildapi.selfserve.jobs import JobPipeline
 from tests.pipeline.conftest import USER, Farmed, seeded_farm, web_client
 
 BRANCH = "mozilla-inbound"
@@ -177,8 +181,10 @@ def test_new_build_for_builder_with_properties(system) -> None:  # type: ignore[
     assert {"buildid", "builduid"} <= set(properties)
 
 
-def test_errors_come_back_as_job_answers(system) -> None:  # type: ignore[no-untyped-def]
-    farmed = system[0]
+def test_a_build_over_since_the_check_is_the_agents_to_answer(system) -> None:  # type: ignore[no-untyped-def]
+    """The web refuses a cancel of a finished build (409); a build that finishes between the
+    web's check and the agent is answered by the agent, on the job's page."""
+    farmed, client, headers = system
     finished = farmed.scalar(
         select(buildrequests.c.id)
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
@@ -190,5 +196,13 @@ def test_errors_come_back_as_job_answers(system) -> None:  # type: ignore[no-unt
         )
     )
     build_id = farmed.scalar(select(builds.c.id).where(builds.c.brid == finished))
-    answer = act(system, "DELETE", f"/self-serve/{BRANCH}/build/{build_id}")
+    refused = client.delete(f"/self-serve/{BRANCH}/build/{build_id}", headers=headers)
+    assert refused.status_code == 409, refused.text
+    # The same cancel as the web records it when the build was still running at its check.
+    pipeline = JobPipeline(farmed.databases, Broker(farmed.settings), 60.0, 60)
+    job = NewJob("cancel_build", USER, BRANCH, {"bid": build_id}, int(time.time()))
+    job_id = pipeline.submit(job)
+    answer = farmed.wait_for_job(job_id)
     assert answer == {"errors": False, "msg": "Build is complete, nothing to do"}
+    page = client.get(f"/self-serve/jobs/{job_id}?format=json").json()
+    assert page["complete_data"]["body"] == answer

@@ -12,7 +12,7 @@ import pytest
 from tests.proxy.conftest import DEV_USER, PASSWORD, USER, Web
 
 REVISION = "abcdef123456"
-WRITE = f"/self-serve/try/rev/{REVISION}"  # a new build at a revision: no row needs to exist
+WRITE = f"/self-serve/try/rev/{REVISION}"  # new builds at any revision (the servers allow it)
 JSON = {"Accept": "application/json"}
 
 

@@ -92,6 +92,19 @@ class Contract:
         wait_until(lambda: self.job(job_id).completed_at is not None, 30, f"job {job_id}")
         return json.loads(self.job(job_id).complete_data)["body"]
 
+    def refuse(self, method: str, path: str) -> dict[str, Any]:
+        """Send a self-serve request the web must refuse; its FAILED body, once it checked
+        that nothing was recorded."""
+        before = self.job_ids()
+        response = self.client.request(method, path, headers=self.headers)
+        assert 400 <= response.status_code < 500, response.text
+        assert self.job_ids() == before
+        return {"code": response.status_code, **response.json()}
+
+    def job_ids(self) -> list[int]:
+        with self.databases.buildapi_db.connect() as connection:
+            return list(connection.execute(select(jobrequests.c.id)).scalars())
+
     def job(self, job_id: int) -> Any:
         with self.databases.buildapi_db.connect() as connection:
             return connection.execute(select(jobrequests).where(jobrequests.c.id == job_id)).one()
@@ -169,6 +182,8 @@ def contract(
             clobberer_url=clobberer.url,
             outbox_every_seconds=0.5,
             agent_race_check_seconds=1.0,
+            # The tests' pushes are new builds at revisions the master has never seen.
+            write_allow_unknown_revisions=True,
             **master.layout_files(root / "layout"),
             **broker_names(),
         )

@@ -143,12 +143,22 @@ def test_cancel_a_running_build_stops_it_on_the_master(contract: Contract) -> No
     assert contract.request(brids[OTHER_BUILDER]).complete == 0
 
 
-def test_cancel_a_finished_build_has_nothing_to_do(contract: Contract) -> None:
+def test_cancel_a_finished_build_or_request_is_refused(contract: Contract) -> None:
     _revision, brids = finished(contract)
     build = contract.builds_of(brids[BUILDER])[-1]
-    answer = contract.act("DELETE", f"/self-serve/{BRANCH}/build/{build.id}")
-    assert answer == {"errors": False, "msg": "Build is complete, nothing to do"}
+    assert contract.refuse("DELETE", f"/self-serve/{BRANCH}/build/{build.id}") == {
+        "code": 409,
+        "status": "FAILED",
+        "msg": f"Cannot cancel build {build.id}: it is complete, not running",
+    }
+    brid = brids[OTHER_BUILDER]
+    assert contract.refuse("DELETE", f"/self-serve/{BRANCH}/request/{brid}") == {
+        "code": 409,
+        "status": "FAILED",
+        "msg": f"Cannot cancel request {brid}: it is complete, not pending or running",
+    }
     assert contract.request(brids[BUILDER]).results == SUCCESS
+    assert contract.request(brid).results == SUCCESS
 
 
 def test_cancel_a_revision_ends_running_and_pending_requests(contract: Contract) -> None:

@@ -13,7 +13,7 @@ from buildapi.agent.cancelling import STOP_COMMENT, cancel
 from buildapi.agent.ledger import Ledger, Txn
 from buildapi.agent.stopping import StopEnd, Stopper, still_running
 from buildapi.db.queries.actions import RequestState
-from buildapi.layout import Branch, FarmLayout
+from buildapi.layout import Branch, FarmLayout, PeriodicKind, periodic_builders
 from buildapi.selfserve.messages import SELFSERVE_SUFFIX, JobRequest, Outcome
 from buildapi.vocabulary import REBUILT_BY, REQUESTED_BY
 
@@ -94,7 +94,7 @@ def cancel_build(job: JobRequest, context: Context) -> Outcome:
         build = context.backend.build_state(txn, bid)
     if build is None:
         return context.ledger.answer(job, Outcome(True, "No build with that id"))
-    if build.finish_time is not None or build.request.complete:
+    if build.over:
         return context.ledger.answer(job, Outcome(False, "Build is complete, nothing to do"))
     try:
         master = context.backend.claiming_master(build.request)
@@ -174,26 +174,21 @@ def new_build_at_revision(job: JobRequest, context: Context) -> Outcome:
 
 
 def new_pgobuild_at_revision(job: JobRequest, context: Context) -> Outcome:
-    return _new_builds_at_revision(job, context, " pgo-build$")
+    return _new_builds_at_revision(job, context, "pgo")
 
 
 def new_nightly_at_revision(job: JobRequest, context: Context) -> Outcome:
-    return _new_builds_at_revision(job, context, " nightly$", exclude="l10n")
+    return _new_builds_at_revision(job, context, "nightly")
 
 
-def _new_builds_at_revision(
-    job: JobRequest, context: Context, pattern: str, exclude: str | None = None
-) -> Outcome:
-    """One buildset for every builder of the branch whose name matches `pattern`."""
+def _new_builds_at_revision(job: JobRequest, context: Context, kind: PeriodicKind) -> Outcome:
+    """One buildset for the branch's `kind` builders. The web refused a branch with none; the
+    layout may have changed since."""
     name, revision = job.args["branch"], job.args["revision"]
     branch = _target(context.layout, name, revision)
     if isinstance(branch, Outcome):
         return context.ledger.answer(job, branch)
-    builders = sorted(
-        builder
-        for builder in context.layout.builders_for_branch(name)
-        if re.search(pattern, builder) and not (exclude and re.search(exclude, builder))
-    )
+    builders = periodic_builders(context.layout, name, kind)
     if not builders:
         return context.ledger.answer(job, Outcome(False, "No builds to create"))
 

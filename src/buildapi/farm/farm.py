@@ -18,7 +18,7 @@ from buildapi.clock import Clock
 from buildapi.db.engines import Databases
 from buildapi.db.queries import buildrequests as queue
 from buildapi.db.queries.buildsets import buildset_properties_of, complete_buildsets
-from buildapi.db.queries.changes import NewChange, insert_change
+from buildapi.db.queries.changes import NewChange, insert_change, tip_change
 from buildapi.db.queries.status_builds import (
     StatusBuild,
     StatusBuildStart,
@@ -425,6 +425,7 @@ class Farm:
         ]
         newest = max(claimed, key=lambda r: r.id)
         slave = self.slaves.take(builder.slavepool, self.rng)
+        tip = tip_change(scheduler, newest.sourcestampid)
         facts = BuildFacts(
             buildername=buildername,
             builder=builder,
@@ -434,6 +435,8 @@ class Farm:
             revision=newest.revision,
             request_times={r.id: r.submitted_at for r in claimed},
             buildset=buildset_properties_of(scheduler, newest.buildsetid),
+            pusher=tip.author if tip else None,
+            comments=tip.comments if tip else "",
         )
         status_id = self.status.start_build(
             status,

@@ -7,10 +7,15 @@ from buildapi.farm.trychooser import TrySelection, parse_try
 from buildapi.layout import Builder, FarmLayout
 
 
+def is_debug(build_name: str) -> bool:
+    """Whether a build builder makes debug builds: Mozilla names those `... leak test build`."""
+    return "leak test" in build_name
+
+
 def wants_build(selection: TrySelection | None, name: str, builder: Builder) -> bool:
     if selection is None:
         return True
-    return selection.wants_build(builder.properties.platform, "leak test" in name)
+    return selection.wants_build(builder.properties.platform, is_debug(name))
 
 
 def suite_of(name: str) -> str:
@@ -28,7 +33,7 @@ def wants_test(selection: TrySelection | None, name: str, builder: Builder) -> b
 
 def tests_scheduler(upstream_name: str, upstream: Builder) -> str:
     """The name of the scheduler that requests a build's tests."""
-    build_type = "debug" if "leak test" in upstream_name else "opt"
+    build_type = "debug" if is_debug(upstream_name) else "opt"
     properties = upstream.properties
     return f"tests-{properties.branch}-{properties.platform}-{build_type}-unittest"
 

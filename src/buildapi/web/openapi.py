@@ -51,7 +51,8 @@ ERRORS = {
     401: "credentials required, or the ones sent are bad",
     403: "the user may not act on the branch, or the CSRF check failed",
     404: "an unknown branch, build, request, revision, job or other object",
-    409: "the object's state does not allow the action",
+    409: "the object's state does not allow the action: a cancel of a finished build or"
+    " request, a reprioritize of a request that is not pending",
     422: "the Idempotency-Key was used before for a different request",
     429: "too many writes by the user in the last minute",
     503: "a database or the broker cannot be reached",

@@ -158,7 +158,7 @@ def test_init_twice_keeps_rows(engine_databases: Databases) -> None:
     with engine_databases.buildapi_db.connect() as connection:
         count = connection.execute(select(func.count()).select_from(jobrequests)).scalar_one()
     assert count == 1
-    assert current_revision(engine_databases.buildapi_db) == "0003"
+    assert current_revision(engine_databases.buildapi_db) == "0004"
 
 
 def test_upgrade_from_0002_weighs_earlier_requests_1(engine_databases: Databases) -> None:

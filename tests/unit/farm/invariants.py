@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 
 from sqlalchemy import text
 
+from buildapi.db.engines import Databases
+from buildapi.db.queries.status_dump import finished_builds
 from buildapi.farm.farm import Farm
+from buildapi.layout import FarmLayout
+from buildapi.vocabulary import is_good
 
 
 def rows(engine, sql: str) -> list:  # type: ignore[no-untyped-def]
@@ -158,3 +163,29 @@ def idle_slaves_leave_nothing_claimable(farm: Farm) -> None:
             by_pool[builder.slavepool].append(brid)
     for pool, brids in by_pool.items():
         assert farm.slaves.idle_count(pool) == 0, f"{pool} has idle slaves while {brids[:3]} wait"
+
+
+def properties_agree(databases: Databases, layout: FarmLayout) -> None:
+    """What consumers find in finished builds' properties: a good build's package with its
+    tests beside it (mozci), the pusher on try builds (Treeherder), and on each test the
+    package that its upstream build uploaded."""
+    authors = dict(rows(databases.schedulerdb, "SELECT revision, author FROM changes"))
+    ever = (datetime.datetime(1970, 1, 1), datetime.datetime(9999, 1, 1))
+    kinds = {name: builder.kind for name, builder in layout.builders.items()}
+    packages, tested = set(), set()
+    for build in finished_builds(databases.statusdb, *ever):
+        found = build.properties
+        kind = kinds.get(found["buildername"], "idle")
+        if kind in ("build", "nightly", "pgo") and is_good(build.result or 0):
+            stem = found["testsUrl"].removesuffix(".tests.zip")
+            assert found["packageUrl"].startswith(f"{stem}."), found["buildername"]
+            assert found["testPackagesUrl"] == f"{stem}.test_packages.json"
+            packages.add(found["packageUrl"])
+        if kind == "build" and found["branch"] == "try":
+            assert found["who"] == authors[found["revision"]], found["buildername"]
+        else:
+            assert "who" not in found, found["buildername"]
+        if kind in ("test", "talos"):
+            tested.add(found["build_url"])
+    assert packages and tested, "too few builds to check"
+    assert sorted(tested - packages) == [], "tests of builds that uploaded no such package"

@@ -22,7 +22,7 @@ from buildapi.farm.launch import with_free_ports
 from buildapi.layout import FarmLayout, load_layout
 from buildapi.vocabulary import Result
 from tests.unit.farm.conftest import START, make_farm
-from tests.unit.farm.invariants import check_all, rows
+from tests.unit.farm.invariants import check_all, properties_agree, rows
 
 
 def claim_order_kept(farm: Farm) -> None:
@@ -112,6 +112,7 @@ TestFarmMachine.settings = hypothesis_settings(
 def test_a_day_of_farm_keeps_every_invariant(farm: Farm) -> None:
     farm.advance(86400.0, tick=300.0)
     check_all(farm)
+    properties_agree(farm.databases, farm.layout)
     results = {
         row[0] for row in rows(farm.databases.statusdb, "SELECT DISTINCT result FROM builds")
     }

@@ -29,6 +29,7 @@ from buildapi.farm.launch import with_free_ports
 from buildapi.layout import FarmLayout, load_layout
 from buildapi.layout.loader import example_location
 from buildapi.vocabulary import Result
+from tests.unit.farm.invariants import properties_agree
 
 DAY = 86400
 END = 1_700_000_000.0
@@ -200,6 +201,10 @@ def test_status_builds_have_their_properties_stored_once(history: Written) -> No
         assert values["request_ids"] == sorted(brid for _id, brid in brids[build_id])
     twice = select(p.c.name, p.c.source, p.c.value).group_by(p.c.name, p.c.source, p.c.value)
     assert rows(history.databases.statusdb, twice.having(func.count() > 1)) == []
+
+
+def test_properties_lead_to_uploads_and_pushers(history: Written, tmp_path: Path) -> None:
+    properties_agree(history.databases, load_layout(load_settings(data_dir=tmp_path)))
 
 
 def test_retries_leave_a_finished_build_and_run_again(history: Written) -> None:

@@ -37,6 +37,12 @@ class RequestState:
     sourcestampid: int
 
 
+def build_is_over(finish_time: int | None, request_complete: int) -> bool:
+    """Nothing is left to cancel of a build that finished or whose request is complete (a
+    build still running for a cancelled request is stopped by the agent's race check)."""
+    return finish_time is not None or bool(request_complete)
+
+
 @dataclass(frozen=True)
 class BuildState:
     """A `builds` row (one attempt at a request) with its request."""
@@ -45,6 +51,10 @@ class BuildState:
     number: int
     finish_time: int | None
     request: RequestState
+
+    @property
+    def over(self) -> bool:
+        return build_is_over(self.finish_time, self.request.complete)
 
 
 _REQUEST_COLUMNS = (

@@ -95,3 +95,23 @@ def comments_of_sourcestamp(connection: Connection, sourcestampid: int) -> list[
         .order_by(changes.c.changeid)
     )
     return [row[0] for row in rows]
+
+
+def tip_change(connection: Connection, sourcestampid: int) -> Change | None:
+    """The newest change of a sourcestamp: the tip of the push it is of, whose author is the
+    pusher. None for a sourcestamp without changes (a nightly's or a PGO build's)."""
+    row = connection.execute(
+        select(
+            changes.c.changeid,
+            changes.c.author,
+            changes.c.comments,
+            changes.c.branch,
+            changes.c.revision,
+            changes.c.when_timestamp,
+        )
+        .join(sourcestamp_changes, sourcestamp_changes.c.changeid == changes.c.changeid)
+        .where(sourcestamp_changes.c.sourcestampid == sourcestampid)
+        .order_by(changes.c.changeid.desc())
+        .limit(1)
+    ).first()
+    return Change(*row) if row else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, Select, case, exists, null, select
 
+from buildapi.db.queries.actions import build_is_over
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
 from buildapi.db.queries.seconds import whole_seconds
 from buildapi.db.schema.scheduler import (
@@ -70,6 +71,10 @@ class BuildRow:
     master: str | None
     retried: bool  # its request ran again in a later build: this one ended in RETRY
     request: RequestRow
+
+    @property
+    def over(self) -> bool:
+        return build_is_over(self.finish_time, self.request.complete)
 
 
 def _requests() -> Select:

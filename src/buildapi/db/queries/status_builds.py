@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from cachetools import LRUCache
 from sqlalchemy import Connection, Table, func, insert, select, update
 
 from buildapi.db.schema.status import (
@@ -24,6 +25,8 @@ from buildapi.db.schema.status import (
 )
 
 # Where Buildbot says a property came from; anything else is set by the build itself.
+# Property ids a writer remembers; values shared by builds (branch, platform) stay in it.
+PROPERTY_IDS_KEPT = 20_000
 PROPERTY_SOURCES = {
     "slavename": "BuildSlave",
     "basedir": "BuildSlave",
@@ -79,11 +82,13 @@ class StatusWriter:
     """Writes builds into statusdb, remembering the ids of rows that are shared between builds.
 
     Properties are deduplicated within this writer's memory only: most values (request ids,
-    log URLs) are new with every build, so looking each one up first would double the work,
-    and a duplicate property row is harmless to every reader."""
+    log URLs, hashes) are new with every build, so looking each one up first would double the
+    work, and a duplicate property row is harmless to every reader. Only the most recently used
+    property ids are kept, so a farm that runs for weeks does not grow without end."""
 
     def __init__(self) -> None:
-        self._ids: dict[tuple, int] = {}
+        self._ids: dict[tuple, int] = {}  # masters, builders, slaves: few, kept for good
+        self._property_ids: LRUCache[tuple, int] = LRUCache(maxsize=PROPERTY_IDS_KEPT)
 
     def start_build(self, connection: Connection, start: StatusBuildStart) -> int:
         master_id = self._row_id(connection, masters, url=start.master_url, name=start.master_name)
@@ -180,6 +185,7 @@ class StatusWriter:
     def forget(self) -> None:
         """Drop remembered ids, e.g. after a rolled-back transaction."""
         self._ids.clear()
+        self._property_ids.clear()
 
     def _row_id(
         self,
@@ -190,7 +196,8 @@ class StatusWriter:
     ) -> int:
         """The id of the row with these values, inserting it (plus `insert_also`) if missing."""
         key = (table.name, *sorted(values.items()))
-        cached = self._ids.get(key)
+        remembered = self._property_ids if table is properties else self._ids
+        cached = remembered.get(key)
         if cached is not None:
             return cached
         found = None
@@ -201,7 +208,7 @@ class StatusWriter:
         if found is None:
             row = {**values, **(insert_also or {})}
             found = connection.execute(insert(table).values(**row)).inserted_primary_key[0]
-        self._ids[key] = int(found)
+        remembered[key] = int(found)
         return int(found)
 
 

@@ -24,12 +24,15 @@ jobrequests = Table(
     Column("attempts", Integer, nullable=False, default=0),
     # What the request costs of the user's write_rate_per_minute: its `count` of builds.
     Column("weight", Integer, nullable=False, server_default=text("1")),
+    # When it was last handed to the broker; unanswered, it is sent again after a while.
+    Column("sent_at", Integer),
     Index("jobrequests_when", "when"),
     Index("jobrequests_who_when", "who", "when"),
     Index("jobrequests_action", "action"),
     Index("jobrequests_branch", "branch"),
     Index("jobrequests_state", "state"),
     Index("jobrequests_idempotency", "who", "idempotency_key", unique=True),
+    Index("jobrequests_state_sent", "state", "sent_at"),
 )
 
 # One row per user who writes: updating it is the lock that serialises the user's writes, so
@@ -39,6 +42,18 @@ write_quotas = Table(
     metadata,
     Column("who", String(512), primary_key=True, autoincrement=False),
     Column("touched_at", Integer, nullable=False),
+)
+
+# One row per agent, rewritten every few seconds while it runs: /healthz counts the agents seen
+# recently.
+agent_heartbeats = Table(
+    "agent_heartbeats",
+    metadata,
+    Column("agent", String(200), primary_key=True, autoincrement=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Integer, nullable=False),
+    Column("seen_at", Integer, nullable=False),
 )
 
 api_tokens = Table(

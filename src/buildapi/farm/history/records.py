@@ -25,12 +25,15 @@ from buildapi.layout import Builder, Master
 
 @dataclass(eq=False, slots=True)
 class Stamp:
-    """A sourcestamp and what its push asked of try."""
+    """A sourcestamp, what its push asked of try, and who pushed it with which comments at
+    its tip (none for a periodic build's sourcestamp)."""
 
     id: int
     branch: str  # repo path
     revision: str | None
     selection: TrySelection | None
+    pusher: str | None = None
+    comments: str = ""
 
 
 @dataclass(eq=False, slots=True)

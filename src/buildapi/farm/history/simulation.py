@@ -153,7 +153,7 @@ class History:
         changeids = self._write_changes(branch, push)
         if names:
             repo_path = self.layout.branches[branch].repo_path
-            stamp = self._stamp(repo_path, push.tip.revision, selection, changeids)
+            stamp = self._stamp(repo_path, push.tip.revision, selection, changeids, push)
             properties = buildset_properties(self.rng, branch, f"{branch}-dep", when, self.zone)
             self._order(stamp, properties, names, when)
 
@@ -172,7 +172,7 @@ class History:
         revision = self.latest.get(branch)
         if revision is None:
             return
-        stamp = self._stamp(self.layout.branches[branch].repo_path, revision, None, [])
+        stamp = self._stamp(self.layout.branches[branch].repo_path, revision, None, [], None)
         properties = buildset_properties(self.rng, branch, f"{branch}-{kind}", when, self.zone)
         self._order(stamp, properties, names, when)
 
@@ -210,8 +210,11 @@ class History:
         revision: str | None,
         selection: TrySelection | None,
         changeids: list[int],
+        push: Push | None,
     ) -> Stamp:
-        stamp = Stamp(self.ids.take("sourcestamps"), repo_path, revision, selection)
+        pusher, comments = (push.author, push.tip.comments) if push else (None, "")
+        stamp_id = self.ids.take("sourcestamps")
+        stamp = Stamp(stamp_id, repo_path, revision, selection, pusher, comments)
         self.sinks.scheduler.add(
             "sourcestamps",
             {
@@ -317,6 +320,8 @@ class History:
             revision=newest.order.stamp.revision,
             request_times={request.id: request.order.submitted_at for request in group},
             buildset=newest.order.properties,
+            pusher=newest.order.stamp.pusher,
+            comments=newest.order.stamp.comments,
         )
         status_row = self.status.start_build(self.sinks.status, facts, newest.order.stamp, now)
         build_rows = [

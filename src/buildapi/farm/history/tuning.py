@@ -16,8 +16,13 @@ STATUS_TEXT = 50  # statusdb keeps 50 characters of a sourcestamp's branch and r
 # remembered for the whole run.
 SHORT_LIVED_PROPERTIES = frozenset(
     {
-        "blobber_files", "build_url", "buildid", "builduid", "got_revision", "log_url",
-        "packageUrl", "request_ids", "request_times", "revision",
+        "blobber_files", "build_url", "buildid", "builduid", "comments", "completeMarHash",
+        "completeMarSize", "completeMarUrl", "got_revision", "installerHash", "installerSize",
+        "jsshellUrl", "log_url", "packageHash", "packageSize", "packageUrl", "partialInfo",
+        "partialMarFilename", "partialMarHash", "partialMarSize", "partialMarUrl",
+        "previous_buildid", "purge_actual", "request_ids", "request_times", "revision",
+        "robocopApkUrl", "sourcestamp", "symbolsUrl", "symbols_url", "testPackagesUrl",
+        "testresults", "testsUrl", "unsignedApkUrl", "vsize",
     }
 )  # fmt: skip
 # Property values the cache keys on directly (exact types: True is not 1, "1" is not 1).

@@ -1,10 +1,12 @@
 """Self-serve writes: each one checked, recorded as a job request, handed to the agents, and
 answered 202 with the job's id (HTML: 302 to the job's page). The checks, in order: 401
 (credentials), 403 (the branch's groups), 400 (fields), 403 (priority above the user's
-ceiling), 404 (branch, build, request, revision, builder), 403 (a request the user may not act
-on: selfserve/ownership.py), 409 (not pending), 422 (an Idempotency-Key reused for another
-request), 429 (the user's quota of write_rate_per_minute, where a rebuild weighs its
-`count`)."""
+ceiling), 404 (branch), 400 (no nightly or PGO builders on the branch), 404 (build, request,
+revision, builder), 403 (a request the user may not act on: selfserve/ownership.py), 409 (a
+cancel of what is over, a reprioritize of what is not pending), 422 (an Idempotency-Key reused
+for another request), 429 (the user's quota of write_rate_per_minute, where a rebuild weighs
+its `count`). Whatever they refuse is neither recorded nor counted against the quota; what
+changes between the checks and the agent (a build that finishes) the agent still answers."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import NewJob
 from buildapi.db.queries.live import BranchFilter, sourcestamps_of_revision
 from buildapi.errors import BadInput, Conflict, NotFound
+from buildapi.layout import FarmLayout, PeriodicKind, periodic_builders
 from buildapi.parsing import json_field
 from buildapi.selfserve.auth import Identity
 from buildapi.selfserve.messages import SELFSERVE_SUFFIX
@@ -150,8 +153,26 @@ def _run_check(state: AppState, check: Check, branch: BranchFilter) -> None:
         check(connection, branch)
 
 
+def _all(*checks: Check | None) -> Check:
+    """The checks given, in order; None stands for a check that does not apply."""
+
+    def check(connection: Connection, branch: BranchFilter) -> None:
+        for each in checks:
+            if each is not None:
+                each(connection, branch)
+
+    return check
+
+
+def _refuse_unless(state: str, allowed: tuple[str, ...], verb: str, what: str) -> None:
+    """409 when `what` is in a state the action `verb` does not take."""
+    if state not in allowed:
+        raise Conflict(f"Cannot {verb} {what}: it is {state}, not {' or '.join(allowed)}")
+
+
 def _build_exists(build_id: int, acting: Write | None = None) -> Check:
-    """404 for an unknown build; with `acting`, 403 unless its user may cancel its request."""
+    """404 for an unknown build; with `acting` (a cancel), 403 unless its user may cancel its
+    request, then 409 when it is over."""
 
     def check(connection: Connection, branch: BranchFilter) -> None:
         row = queries.build_by_id(connection, branch, build_id)
@@ -160,15 +181,23 @@ def _build_exists(build_id: int, acting: Write | None = None) -> Check:
         if acting is not None:
             verb = f"cancel build {build_id} of"
             acting.policy.check_request(connection, acting.who, verb, row.request.id, branch.name)
+            state = "complete" if row.over else "running"
+            _refuse_unless(state, ("running",), "cancel", f"build {build_id}")
 
     return check
 
 
+def _request_state(row: queries.RequestRow) -> str:
+    if row.complete:
+        return "complete"
+    return "running" if row.claimed_at else "pending"
+
+
 def _request_exists(
-    request_id: int, acting: Write | None = None, verb: str = "", pending_only: bool = False
+    request_id: int, acting: Write | None = None, verb: str = "", allowed: tuple[str, ...] = ()
 ) -> Check:
-    """404 for an unknown request; with `acting`, 403 unless its user may `verb` it; then
-    409 unless it is pending, if `pending_only`."""
+    """404 for an unknown request; with `acting`, 403 unless its user may `verb` it, then 409
+    unless its state is one of `allowed` (any state when empty)."""
 
     def check(connection: Connection, branch: BranchFilter) -> None:
         row = queries.request_by_id(connection, branch, request_id)
@@ -176,22 +205,36 @@ def _request_exists(
             raise NotFound(f"Request {request_id} not found on branch {branch.name}")
         if acting is not None:
             acting.policy.check_request(connection, acting.who, verb, request_id, branch.name)
-        if pending_only and (row.complete or row.claimed_at):
-            state = "complete" if row.complete else "running"
-            raise Conflict(
-                f"Request {request_id} is {state}; only a pending request can change priority"
-            )
+        if allowed:
+            _refuse_unless(_request_state(row), allowed, verb, f"request {request_id}")
 
     return check
 
 
-def _revision_exists(revision: str, acting: Write) -> Check:
-    """404 for an unknown revision, 403 unless its user may cancel all its incomplete requests."""
+def _revision_exists(revision: str, acting: Write | None = None) -> Check:
+    """404 for an unknown revision; with `acting` (a cancel), 403 unless its user may cancel
+    all its incomplete requests."""
 
     def check(connection: Connection, branch: BranchFilter) -> None:
         if not sourcestamps_of_revision(connection, branch, revision):
             raise NotFound(f"Revision {revision} not found on branch {branch.name}")
-        acting.policy.check_revision(connection, acting.who, branch, revision)
+        if acting is not None:
+            acting.policy.check_revision(connection, acting.who, branch, revision)
+
+    return check
+
+
+def _new_builds_at(w: Write, revision: str) -> Check | None:
+    """New builds are of a revision the branch knows, unless the settings accept any."""
+    return None if w.state.settings.write_allow_unknown_revisions else _revision_exists(revision)
+
+
+def _has_builders(layout: FarmLayout, kind: PeriodicKind, what: str) -> Check:
+    """400 when the branch has no `kind` builders: the agent would start nothing."""
+
+    def check(_connection: Connection, branch: BranchFilter) -> None:
+        if not periodic_builders(layout, branch.name, kind):
+            raise BadInput(f"Branch {branch.name} has no {what} builders")
 
     return check
 
@@ -231,7 +274,7 @@ async def rebuild_request(w: Writing) -> Response:
     "/{branch}/request/{request_id}", summary="Cancel the request `request_id`", status_code=202
 )
 async def cancel_request(w: Writing, request_id: Id) -> Response:
-    check = _request_exists(request_id, w, "cancel")
+    check = _request_exists(request_id, w, "cancel", allowed=("pending", "running"))
     return await w.accept("cancel_request", {"brid": request_id}, check)
 
 
@@ -245,7 +288,7 @@ async def reprioritize(w: Writing, request_id: Id) -> Response:
     fields = await w.fields()
     priority = int_field(fields, "priority", low=PRIORITY_RANGE[0], high=PRIORITY_RANGE[1])
     args = {"brid": request_id, "priority": priority}
-    check = _request_exists(request_id, w, "reprioritize", pending_only=True)
+    check = _request_exists(request_id, w, "reprioritize", allowed=("pending",))
     return await w.accept("reprioritize", args, check)
 
 
@@ -266,11 +309,12 @@ async def cancel_revision(w: Writing, revision: str) -> Response:
     status_code=202,
 )
 async def new_build_at_revision(w: Writing, revision: str) -> Response:
-    args = {"branch": w.branch, "revision": checked_revision(revision)}
-    return await w.accept("new_build_at_revision", args)
+    revision = checked_revision(revision)
+    args = {"branch": w.branch, "revision": revision}
+    return await w.accept("new_build_at_revision", args, _new_builds_at(w, revision))
 
 
-def _builds_at_revision_route(kind: str, action: str, what: str) -> None:
+def _builds_at_revision_route(kind: PeriodicKind, action: str, what: str) -> None:
     """The nightly and PGO routes: the same fields, another action."""
 
     @router.post(
@@ -282,12 +326,10 @@ def _builds_at_revision_route(kind: str, action: str, what: str) -> None:
     )
     async def endpoint(w: Writing, revision: str) -> Response:
         fields = await w.fields()
-        args = {
-            "branch": w.branch,
-            "revision": checked_revision(revision),
-            "priority": _priority(fields),
-        }
-        return await w.accept(action, args)
+        revision = checked_revision(revision)
+        args = {"branch": w.branch, "revision": revision, "priority": _priority(fields)}
+        check = _all(_has_builders(w.state.layout, kind, what), _new_builds_at(w, revision))
+        return await w.accept(action, args, check)
 
 
 _builds_at_revision_route("nightly", "new_nightly_at_revision", "nightly")
