@@ -416,3 +416,25 @@ def test_pages_show_a_retried_builds_own_result(farm_client: httpx.Client, busy_
 
 def all_items(tree: dict) -> list[dict]:
     return [item for revisions in tree.values() for items in revisions.values() for item in items]
+
+
+@pytest.mark.parametrize(
+    ("branch", "repo", "offered"),
+    [
+        ("mozilla-inbound", "integration/mozilla-inbound", {"New PGO build"}),
+        ("try", "try", set()),
+    ],
+)
+def test_a_revision_page_offers_only_the_builds_its_branch_has(
+    farm_client: httpx.Client, busy_farm: Farm, branch: str, repo: str, offered: set[str]
+) -> None:
+    """mozilla-inbound has no nightly builders and try neither nightly nor PGO ones: their
+    buttons would only lead to a 400."""
+    (revision,), *_ = rows(
+        busy_farm.databases.schedulerdb,
+        f"SELECT revision FROM sourcestamps WHERE branch = '{repo}'",
+    )
+    page = farm_client.get(f"/self-serve/{branch}/rev/{revision[:12]}", headers=BROWSER).text
+    buttons = {label for label in ("New PGO build", "New nightly") if label in page}
+    assert buttons == offered
+    assert "New dep build" in page

@@ -13,6 +13,7 @@ from buildapi.db.queries import selfserve as queries
 from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
 from buildapi.db.queries.selfserve import BuildRow
 from buildapi.errors import NotFound, Unauthenticated
+from buildapi.layout import periodic_builders
 from buildapi.selfserve import shapes
 from buildapi.selfserve.auth import Identity
 from buildapi.times import midnight, parse_day
@@ -229,6 +230,9 @@ def revision(
         verdict=verdict,
         tables=split_items(items),
         own_results=shapes.own_results(built),
+        periodic={
+            kind for kind in ("pgo", "nightly") if periodic_builders(state.layout, branch, kind)
+        },
         csrf_token=PLACEHOLDER,
     )
 
