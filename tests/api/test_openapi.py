@@ -237,3 +237,17 @@ def test_write_bodies_say_what_they_need(description: dict[str, Any]) -> None:
         "properties": {"contentType": "application/json"},
         "files": {"contentType": "application/json"},
     }
+
+
+def test_revisions_checked_by_hand_say_their_form(description: dict[str, Any]) -> None:
+    """A fuzzer sent `?rev=M%11` as valid and got the 400 the route gives: the schema must say
+    what a revision is wherever one is read, in the path and in a branch page's jump."""
+    found = {
+        (path, parameter["name"]): parameter["schema"].get("pattern")
+        for path, operations in description["paths"].items()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", ())
+        if (parameter["name"], parameter["in"]) in (("revision", "path"), ("rev", "query"))
+    }
+    assert ("/self-serve/{branch}", "rev") in found
+    assert set(found.values()) == {"^[0-9a-fA-F]{12,40}$"}

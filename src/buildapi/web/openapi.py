@@ -227,8 +227,10 @@ def _standard_bounds(schema: dict[str, Any]) -> None:
 
 
 def _checked_revision(parameter: dict[str, Any]) -> None:
-    """A `revision` in the path is checked by hand (params.checked_revision): say its form."""
-    if parameter["name"] == "revision" and parameter["in"] == "path":
+    """A revision is checked by hand (params.checked_revision), in the path (`revision`) and in
+    a branch page's jump (`?rev=`): say its form."""
+    named = (parameter["name"], parameter["in"])
+    if named in (("revision", "path"), ("rev", "query")):
         parameter["schema"]["pattern"] = f"^{REVISION.pattern}$"
 
 
