@@ -34,6 +34,17 @@ class NewChange:
     files: Sequence[str] = ()
 
 
+# A Change's fields, in its order.
+CHANGE_COLUMNS = (
+    changes.c.changeid,
+    changes.c.author,
+    changes.c.comments,
+    changes.c.branch,
+    changes.c.revision,
+    changes.c.when_timestamp,
+)
+
+
 def insert_change(connection: Connection, change: NewChange) -> int:
     changeid = connection.execute(
         insert(changes).values(
@@ -59,16 +70,7 @@ def insert_change(connection: Connection, change: NewChange) -> int:
 def changes_after(connection: Connection, changeid: int) -> list[Change]:
     """Changes newer than `changeid`, oldest first."""
     rows = connection.execute(
-        select(
-            changes.c.changeid,
-            changes.c.author,
-            changes.c.comments,
-            changes.c.branch,
-            changes.c.revision,
-            changes.c.when_timestamp,
-        )
-        .where(changes.c.changeid > changeid)
-        .order_by(changes.c.changeid)
+        select(*CHANGE_COLUMNS).where(changes.c.changeid > changeid).order_by(changes.c.changeid)
     )
     return [Change(*row) for row in rows]
 
@@ -101,14 +103,7 @@ def tip_change(connection: Connection, sourcestampid: int) -> Change | None:
     """The newest change of a sourcestamp: the tip of the push it is of, whose author is the
     pusher. None for a sourcestamp without changes (a nightly's or a PGO build's)."""
     row = connection.execute(
-        select(
-            changes.c.changeid,
-            changes.c.author,
-            changes.c.comments,
-            changes.c.branch,
-            changes.c.revision,
-            changes.c.when_timestamp,
-        )
+        select(*CHANGE_COLUMNS)
         .join(sourcestamp_changes, sourcestamp_changes.c.changeid == changes.c.changeid)
         .where(sourcestamp_changes.c.sourcestampid == sourcestampid)
         .order_by(changes.c.changeid.desc())
