@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 from passlib.apache import HtpasswdFile
+from sqlalchemy import select
 
 from buildapi.cli import main
 from buildapi.config import load_settings
-from buildapi.layout import load_layout
+from buildapi.db.engines import Databases
+from buildapi.db.schema.scheduler import sourcestamps
+from buildapi.layout import FarmLayout, load_layout
 from tests.processes import Output, free_port, running, wait_until
 from tests.services import service_url
 
@@ -41,15 +44,24 @@ class Web:
 
     def revision_page(self) -> str:
         """The page of a revision in the history written before the server started."""
-        with sqlite3.connect(self.data / "schedulerdb.sqlite") as connection:
-            query = "SELECT branch, revision FROM sourcestamps LIMIT 1"
-            repo_path, revision = connection.execute(query).fetchone()
-        layout = load_layout(load_settings(data_dir=self.data))
-        branch = next(name for name, b in layout.branches.items() if b.repo_path == repo_path)
-        return f"/self-serve/{branch}/rev/{revision}"
+        settings = load_settings(data_dir=self.data)
+        databases = Databases.from_settings(settings)
+        try:
+            return revision_page_of(databases, load_layout(settings))
+        finally:
+            databases.dispose()
 
     def audit_line(self, job_id: int) -> str:
         return self.output.wait_for(f"job {job_id}: ", timeout=30)
+
+
+def revision_page_of(databases: Databases, layout: FarmLayout) -> str:
+    """The self-serve page of a revision the scheduler database has: a page with forms."""
+    query = select(sourcestamps.c.branch, sourcestamps.c.revision).limit(1)
+    with databases.schedulerdb.connect() as connection:
+        repo_path, revision = connection.execute(query).one()
+    branch = next(name for name, b in layout.branches.items() if b.repo_path == repo_path)
+    return f"/self-serve/{branch}/rev/{revision}"
 
 
 def start_web(data: Path, trusted: list[str], dev_user: str = "") -> Iterator[Web]:
