@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -136,3 +137,13 @@ def paused(pids: Iterable[int]) -> Iterator[None]:
     finally:
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
+
+
+def wait_for_worker(output: Output, supervisor: int, timeout: float = 60) -> int:
+    """The pid of the next web worker to say it started, checked to be `supervisor`'s child."""
+    line = output.wait_for("web worker ", timeout)
+    found = re.search(r"web worker (\d+) started", line)
+    assert found, line
+    pid = int(found.group(1))
+    assert pid in children(supervisor), f"worker {pid} is not a child of {supervisor}"
+    return pid

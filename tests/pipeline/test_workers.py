@@ -25,7 +25,15 @@ from buildapi.layout import load_layout
 from tests.conftest import broker_names
 from tests.databases import database_urls
 from tests.pipeline.conftest import settings_env
-from tests.processes import Output, children, free_port, is_gone, paused, running, wait_until
+from tests.processes import (
+    Output,
+    free_port,
+    is_gone,
+    paused,
+    running,
+    wait_for_worker,
+    wait_until,
+)
 from tests.proxy.conftest import revision_page_of
 from tests.services import service_url
 from tests.tokens import make_token
@@ -36,7 +44,6 @@ RATE = 3  # write_rate_per_minute: small, so the limit is reached in a few write
 REVISION = "abcdef123456"
 WRITE = f"/self-serve/try/rev/{REVISION}"  # new builds at any revision (the server allows it)
 JSON = {"Accept": "application/json"}
-STARTED = re.compile(r"web worker (\d+) started")
 
 
 @dataclass
@@ -50,10 +57,8 @@ class Workers:
     page: str
     pids: list[int] = field(default_factory=list)
 
-    def wait_for_worker(self, timeout: float = 60) -> int:
-        """The pid of the next worker to start, which must be the supervisor's child."""
-        pid = int(STARTED.search(self.output.wait_for("web worker ", timeout)).group(1))  # type: ignore[union-attr]
-        assert pid in children(self.supervisor.pid), f"worker {pid} is not the supervisor's"
+    def wait_for_worker(self) -> int:
+        pid = wait_for_worker(self.output, self.supervisor.pid)
         self.pids.append(pid)
         return pid
 
