@@ -191,3 +191,19 @@ def test_the_response_cache_is_shared_through_redis(
     assert "x-cache" not in computed.headers
     assert served.headers.get("x-cache") == "hit"
     assert served.content == computed.content
+
+
+def test_sighup_replaces_every_worker_while_requests_keep_being_served(workers: Workers) -> None:
+    """A reload after an upgrade: each new worker serves before its old one is stopped."""
+    old = workers.live_workers()
+    os.kill(workers.supervisor.pid, signal.SIGHUP)
+    statuses = []
+    deadline = time.monotonic() + 60
+    while any(not is_gone(pid) for pid in old) and time.monotonic() < deadline:
+        statuses.append(
+            httpx.get(f"{workers.url}/self-serve/jobs?format=json", timeout=30).status_code
+        )
+    new = {workers.wait_for_worker(), workers.wait_for_worker()}
+    assert all(is_gone(pid) for pid in old), "the old workers were not stopped"
+    assert not new & set(old) and sorted(workers.live_workers()) == sorted(new)
+    assert statuses and set(statuses) == {200}, statuses

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 DEMO_HISTORY_DAYS = 2.0
 DEMO_JOBS_PER_DAY = 3000
 DEMO_USER = "demo@example.com"
+# How long the supervisor waits for a new worker to serve, and for a worker to answer its
+# ping. uvicorn's 5 s is less than a worker can take to import and build the app on a busy
+# host, where a SIGHUP would then keep the old workers and abort the restart.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
@@ -188,7 +192,13 @@ def serve_workers(settings: Settings, listener: socket.socket) -> None:
     from buildapi.web.worker import WORKER_APP, worker_environment
 
     os.environ.update(worker_environment(settings))
-    config = _server_config(settings, WORKER_APP, workers=settings.web_workers, factory=True)
+    config = _server_config(
+        settings,
+        WORKER_APP,
+        workers=settings.web_workers,
+        factory=True,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
     _announce(settings, f" with {settings.web_workers} workers")
     Multiprocess(config, sockets=[listener]).run()
 
