@@ -21,7 +21,7 @@ Layers = Mapping[str, Sequence[set[str]]]
 LAYERS: dict[str, list[set[str]]] = {
     "buildapi": [
         {"__init__", "errors", "vocabulary"},
-        {"clock", "config", "cache", "parsing", "times"},
+        {"clock", "config", "cache", "logs", "parsing", "times"},
         {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},
         {"agent", "web"},
@@ -37,7 +37,7 @@ LAYERS: dict[str, list[set[str]]] = {
         {"__init__"},
         {"__main__"},
     ],
-    "buildapi.web": [{"*"}, {"routes"}, {"app"}],
+    "buildapi.web": [{"*"}, {"routes"}, {"app"}, {"worker"}],
     "buildapi.agent": [
         {"__init__", "ledger", "masters"},
         {"backend"},

@@ -204,6 +204,14 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
+    web_workers: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Processes `buildapi web` serves with, on one socket; more than 1 needs a networked"
+            " broker (amqp://), not memory://."
+        ),
+    )
     mount_prefix: str = Field(
         "", description="Path the app is served under, e.g. /buildapi; empty = the root."
     )

@@ -3,7 +3,6 @@ known failure into one line on stderr and an exit code."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -12,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from buildapi.cli.parser import build_parser
 from buildapi.config import load_settings
 from buildapi.errors import BuildAPIError
+from buildapi.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
 
@@ -25,17 +25,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=getattr(args, "data_dir", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            web_workers=getattr(args, "workers", None),
             farm_seed=getattr(args, "seed", None),
             farm_speed=getattr(args, "speed", None),
         )
     except BuildAPIError as exc:
         print(f"buildapi: {exc.msg}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if settings.log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     try:
         return args.handler(args, settings)
     except BuildAPIError as exc:
