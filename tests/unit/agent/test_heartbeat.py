@@ -62,7 +62,7 @@ def test_agents_gone_for_a_day_are_forgotten_when_one_starts(databases: Database
         for name, seen_at in (("long-gone", START - 86_401), ("killed-lately", START - 600)):
             record_heartbeat(connection, AgentSeen(name, "h", 1, START - 90_000, seen_at))
     with beating(Heartbeat(databases.buildapi_db, VirtualClock(START), EVERY, "named")):
-        wait_until(lambda: len(rows(databases)) == 2, 10, "the first beat")
+        wait_until(lambda: "named" in {row.agent for row in rows(databases)}, 10, "a beat")
         assert [row.agent for row in rows(databases)] == ["named", "killed-lately"]
 
 
