@@ -74,21 +74,22 @@ def readiness_report(probed: dict[str, Probed]) -> Report:
 
 
 def health_report(state: AppState, probed: dict[str, Probed]) -> Report:
-    settings = state.settings
+    stale = state.settings.agent_stale_seconds
     agents = probed[AGENTS]
     checks = {name: _said(outcome) for name, outcome in probed.items() if name != AGENTS}
-    required = required_agents(state)
     now = int(SystemClock().now())
-    seen = [_agent(row, now, settings.agent_stale_seconds) for row in agents.value or ()]
+    seen = [_agent(row, now, stale) for row in agents.value or ()]
+    alive = sum(agent["alive"] for agent in seen)
+    required = required_agents(state)
     if required:
-        checks[AGENTS] = _agents_said(agents, seen, required, settings.agent_stale_seconds)
+        checks[AGENTS] = _agents_said(agents.error, alive, required, stale)
     details = {
         "parts": _parts(state, checks),
         "agents": {
             "required": required,
-            "stale_after_seconds": settings.agent_stale_seconds,
-            "alive": sum(agent["alive"] for agent in seen),
-            "seen": seen if agents.ok else [],
+            "stale_after_seconds": stale,
+            "alive": alive,
+            "seen": seen,
         },
         "layout": {
             name: source.shown_error or OK for name, source in state.layout.named_sources.items()
@@ -113,10 +114,9 @@ def _said(outcome: Probed) -> str:
     return OK if outcome.ok else f"down ({outcome.error})"
 
 
-def _agents_said(agents: Probed, seen: list[dict[str, Any]], required: int, stale: float) -> str:
-    if not agents.ok:
-        return f"down (cannot read the heartbeats: {agents.error})"
-    alive = sum(agent["alive"] for agent in seen)
+def _agents_said(error: str | None, alive: int, required: int, stale: float) -> str:
+    if error is not None:
+        return f"down (cannot read the heartbeats: {error})"
     if alive >= required:
         return OK
     return f"down ({alive} of {required} required agents seen within {stale:g} s)"
