@@ -21,7 +21,7 @@ Layers = Mapping[str, Sequence[set[str]]]
 LAYERS: dict[str, list[set[str]]] = {
     "buildapi": [
         {"__init__", "errors", "vocabulary"},
-        {"clock", "config", "cache", "logs", "parsing", "times"},
+        {"clock", "config", "cache", "logs", "parsing", "probes", "times"},
         {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},
         {"agent", "web"},
@@ -39,7 +39,7 @@ LAYERS: dict[str, list[set[str]]] = {
     ],
     "buildapi.web": [{"*"}, {"routes"}, {"app"}, {"worker"}],
     "buildapi.agent": [
-        {"__init__", "ledger", "masters"},
+        {"__init__", "heartbeat", "ledger", "masters"},
         {"backend"},
         {"stopping", "buildbot08"},
         {"cancelling", "races"},

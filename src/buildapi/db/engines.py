@@ -113,3 +113,13 @@ def ping(engine: Engine) -> None:
     """Raise if the database cannot answer a trivial query."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def database_kind_and_name(engine: Engine) -> tuple[str, str]:
+    """What a health page may show of a database: its engine and its name, never a file's
+    directory, a host or a password."""
+    url = engine.url
+    name = url.database or ""
+    if url.get_backend_name() == "sqlite":
+        name = Path(name).name if name else ":memory:"
+    return url.get_backend_name(), name

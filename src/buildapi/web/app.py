@@ -37,6 +37,7 @@ from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
     actions,
     dumps,
+    health,
     live,
     ops,
     report_builders,
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 # sent must be good). The write routes check credentials themselves.
 ROUTERS = (
     (ops.router, False),
+    (health.router, False),
     (live.router, True),
     (dumps.router, True),
     (selfserve.router, True),
