@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from buildapi.cli.parser import build_parser
 from buildapi.config import load_settings
 from buildapi.errors import BuildAPIError
+from buildapi.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
 
@@ -31,9 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BuildAPIError as exc:
         print(f"buildapi: {exc.msg}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if settings.log_level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

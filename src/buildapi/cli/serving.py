@@ -17,6 +17,7 @@ from buildapi.config import Settings
 from buildapi.db.compatibility import refuse_unsupported_schema
 from buildapi.db.engines import Databases
 from buildapi.errors import ConfigError
+from buildapi.metrics import multiprocess_dir
 
 if TYPE_CHECKING:
     from buildapi.layout import FarmLayout
@@ -155,16 +156,21 @@ def serve(
 
     from buildapi.web.app import create_app
 
+    multiprocess_dir()  # a bad PROMETHEUS_MULTIPROC_DIR stops here, in one line
     app = create_app(settings, databases, layout)
     url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
     print(f"BuildAPI is serving {url}", flush=True)
     # proxy_headers off: uvicorn would rewrite the client address from X-Forwarded-For before
     # the app could check who sent it; the app reads those headers from trusted proxies only.
+    # No access log and no logging setup of uvicorn's own: the app logs one line per request,
+    # and uvicorn's lines go through the root handler, in `log_format`.
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[listener])

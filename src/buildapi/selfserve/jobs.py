@@ -25,6 +25,7 @@ from buildapi.db.queries.jobrequests import (
 )
 from buildapi.db.queries.write_quotas import Quota
 from buildapi.errors import RateLimited, Unavailable, Unprocessable
+from buildapi.selfserve import job_events
 from buildapi.selfserve.broker import (
     FINISHED,
     REQUESTS,
@@ -85,6 +86,7 @@ class JobPipeline:
                 outcome.retry_after,
             )
         if outcome.created:
+            job_events.recorded(outcome.id, job)
             self._send(JobRequest(outcome.id, job.action, job.who, job.when, job.what))
         return outcome.id
 
@@ -109,16 +111,19 @@ class JobPipeline:
             log.error("result without a request_id or body, kept as a dead letter: %r", body)
             dead_letter(self.broker, body, "result without request_id or body", message)
             return
+        now = self.clock()
         try:
             with self.databases.buildapi_db.connect() as connection:
-                found = complete_job(connection, request_id, body, int(self.clock()))
+                answer = complete_job(connection, request_id, body, int(now))
         except SQLAlchemyError as exc:
             log.warning("cannot store the result of job %s (%s); retrying", request_id, exc)
             self._stop.wait(RETRY_PAUSE_SECONDS)
             message.requeue()
             return
-        if not found:
+        if answer is None:
             log.warning("result for unknown job %s dropped", request_id)
+        else:
+            job_events.answered(request_id, answer, now)
         message.ack()
 
     def start(self) -> None:
@@ -160,4 +165,5 @@ class JobPipeline:
         except SQLAlchemyError as exc:
             # Sent but not marked: the outbox sends it again and the agent ignores the repeat.
             log.warning("job %s sent but not marked as sent: %s", job.request_id, exc)
+        job_events.sent(job)
         return True
