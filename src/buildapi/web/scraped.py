@@ -16,13 +16,15 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from buildapi.db.engines import Databases
 from buildapi.db.queries.heartbeats import count_agents_seen
 from buildapi.db.queries.jobrequests import COMPLETE, PUBLISHED, RECORDED, count_by_state
 from buildapi.db.queries.live import claimed_by_builder, pending_by_builder
 from buildapi.db.queries.waittimes import wait_rows
 from buildapi.layout import FarmLayout
 from buildapi.metrics import bounded
-from buildapi.reports.waittimes import pool_filter
+from buildapi.reports.waittimes import UNKNOWN_BUILDER, pool_filter
+from buildapi.selfserve.broker import Broker
 from buildapi.vocabulary import POOL_NAMES
 from buildapi.web.deps import AppState
 
@@ -40,12 +42,32 @@ WAIT_BUCKETS = (60, 300, 600, 900, 1800, 2700, 3600)
 class Readings(Collector):
     """One scrape's readings; a part that cannot be read reports itself down (`*_up` 0)."""
 
-    def __init__(self, state: AppState, clock: Callable[[], float] = time.time) -> None:
-        self.state = state
+    def __init__(
+        self,
+        databases: Databases,
+        layout: FarmLayout,
+        broker: Broker,
+        broker_timeout: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.databases = databases
+        self.layout = layout
+        self.broker = broker
+        self.broker_timeout = broker_timeout
         self.clock = clock
 
+    @classmethod
+    def of(cls, state: AppState) -> Readings:
+        settings = state.settings
+        return cls(
+            state.databases,
+            state.layout,
+            state.pipeline.broker,
+            settings.broker_connect_timeout_seconds,
+        )
+
     def collect(self) -> Iterator[Metric]:
-        databases = self.state.databases
+        databases = self.databases
         up = GaugeMetricFamily(
             "buildapi_db_up", "Whether a database answered this scrape", labels=["database"]
         )
@@ -80,7 +102,7 @@ class Readings(Collector):
         )
 
     def _farm(self, connection: Connection) -> Iterator[Metric]:
-        layout = self.state.layout
+        layout = self.layout
         for name, what, read in (
             ("buildapi_pool_pending_requests", "no master has claimed", pending_by_builder),
             ("buildapi_pool_running_requests", "a master has claimed", claimed_by_builder),
@@ -107,7 +129,7 @@ class Readings(Collector):
                 for row in wait_rows(
                     connection, now - WAIT_WINDOW_SECONDS, now, pool_filter(layout, pool)
                 )
-                if row.first_start is not None
+                if row.first_start is not None and not UNKNOWN_BUILDER.match(row.buildername)
             ]
             buckets = [(str(bound), sum(wait <= bound for wait in waits)) for bound in WAIT_BUCKETS]
             family.add_metric([pool], [*buckets, ("+Inf", len(waits))], sum(waits))
@@ -119,9 +141,8 @@ class Readings(Collector):
             "Messages waiting in each queue (dead: the dead letters, for a human)",
             labels=["queue"],
         )
-        timeout = self.state.settings.broker_connect_timeout_seconds
         try:
-            depths = within(timeout, self.state.pipeline.broker.queue_depths)
+            depths = within(self.broker_timeout, self.broker.queue_depths)
         except Exception as exc:  # whatever the transport raises, the broker is down for us
             log.warning("metrics: cannot read the broker's queues: %s", exc)
             depths = None

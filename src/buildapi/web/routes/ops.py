@@ -81,5 +81,5 @@ def _exposition(state: AppState) -> bytes:
     """What the processes observed (every process's, with a shared multiprocess directory),
     then what the databases and the broker say now."""
     readings = CollectorRegistry(auto_describe=False)
-    readings.register(Readings(state))
+    readings.register(Readings.of(state))
     return generate_latest(process_registry()) + generate_latest(readings)
