@@ -30,6 +30,7 @@ DEMO_USER = "demo@example.com"
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.layout import load_layout
 
+    multiprocess_dir()  # a bad PROMETHEUS_MULTIPROC_DIR stops here, in one line
     listener = listen(settings)
     with _closed_on_error(listener):
         databases = open_databases(settings, "web")
@@ -46,6 +47,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.farm.launch import RunningFarm, build_farm, with_free_ports
     from buildapi.layout import load_layout
 
+    multiprocess_dir()
     listener = listen(settings)
     with _closed_on_error(listener):
         databases = create_databases(settings)
@@ -156,7 +158,6 @@ def serve(
 
     from buildapi.web.app import create_app
 
-    multiprocess_dir()  # a bad PROMETHEUS_MULTIPROC_DIR stops here, in one line
     app = create_app(settings, databases, layout)
     url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
     print(f"BuildAPI is serving {url}", flush=True)
