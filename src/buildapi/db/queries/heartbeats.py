@@ -10,4 +10,5 @@ from buildapi.db.schema.buildapi import agent_heartbeats
 def count_agents_seen(connection: Connection, since: int) -> int:
     """Agents whose last heartbeat is at `since` or later."""
     query = select(func.count()).where(agent_heartbeats.c.seen_at >= since)
-    return int(connection.execute(query).scalar_one())
+    with connection.begin():
+        return int(connection.execute(query).scalar_one())
