@@ -6,7 +6,9 @@ request's task or in the threads it hands work to, names that request."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from contextvars import ContextVar
 from typing import Literal
 
@@ -50,11 +52,18 @@ class TextFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)
         pairs = [
-            f"{name}={value}"
+            f"{name}={_quoted(value)}"
             for name in FIELDS
             if (value := getattr(record, name, None)) is not None
         ]
         return " ".join([line, *pairs])
+
+
+def _quoted(value: object) -> str:
+    """A value as is, or JSON-quoted when it holds a space, a quote or a line break, so a
+    field cannot pass for another field or another line."""
+    text = str(value)
+    return json.dumps(text) if not text or re.search(r'[\s"=]', text) else text
 
 
 def make_formatter(log_format: LogFormat) -> logging.Formatter:

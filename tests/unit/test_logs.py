@@ -72,3 +72,11 @@ def test_a_text_line_ends_with_its_fields_as_key_value(captured) -> None:  # typ
     first, second = stream.getvalue().splitlines()
     assert first.endswith("buildapi.test.text: GET /x 200 route=/x status=200 request_id=req-2")
     assert second.endswith("buildapi.test.text: plain")
+
+
+@pytest.mark.parametrize("captured", ["text"], indirect=True)
+def test_a_text_field_cannot_forge_another_field_or_line(captured) -> None:  # type: ignore[no-untyped-def]
+    logger, stream = captured
+    logger.info("x", extra={"user": 'eve status=500\nINFO forged "line"', "path": ""})
+    (line,) = stream.getvalue().splitlines()
+    assert line.endswith(r'x path="" user="eve status=500\nINFO forged \"line\""')

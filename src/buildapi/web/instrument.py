@@ -116,6 +116,8 @@ class RequestObserver:
                 message = {**message, "headers": [*message.get("headers", []), echoed]}
             await send(message)
 
+        # As sent, percent-encoded: a decoded path could hold a line break.
+        path = scope.get("raw_path", b"").decode("latin-1") or scope.get("path", "")
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         IN_PROGRESS.inc()
@@ -130,14 +132,14 @@ class RequestObserver:
             log.info(
                 "%s %s %d %.1f ms",
                 scope["method"],
-                scope.get("path", ""),
+                path,
                 status,
                 seconds * 1000,
                 extra={
                     "event": "request",
                     "method": method,
                     "route": route,
-                    "path": scope.get("path", ""),
+                    "path": path,
                     "status": status,
                     "duration_seconds": round(seconds, 6),
                     "user": state.get("user"),
