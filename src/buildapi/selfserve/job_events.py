@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 from buildapi.db.queries.jobrequests import Answered, NewJob
 from buildapi.logs import REQUEST_ID
 from buildapi.metrics import bounded
-from buildapi.selfserve.messages import ACTIONS, JobRequest
+from buildapi.selfserve.messages import ACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,8 @@ def recorded(job_id: int, job: NewJob) -> None:
     )
 
 
-def sent(job: JobRequest) -> None:
-    log.info(
-        "job %d sent to the agents",
-        job.request_id,
-        extra=_fields("sent", job.request_id, job.action, job.who),
-    )
+def sent(job_id: int, action: str, user: str) -> None:
+    log.info("job %d sent to the agents", job_id, extra=_fields("sent", job_id, action, user))
 
 
 def answered(job_id: int, answer: Answered, now: float) -> None:
