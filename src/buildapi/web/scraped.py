@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from buildapi.db.engines import Databases
 from buildapi.db.queries.heartbeats import count_agents_seen
-from buildapi.db.queries.jobrequests import COMPLETE, PUBLISHED, RECORDED, count_by_state
+from buildapi.db.queries.jobrequests import UNANSWERED, count_unanswered
 from buildapi.db.queries.live import claimed_by_builder, pending_by_builder
 from buildapi.db.queries.waittimes import wait_rows
 from buildapi.layout import FarmLayout
@@ -85,13 +85,13 @@ class Readings(Collector):
         yield from self._broker()
 
     def _jobs(self, connection: Connection) -> Iterator[Metric]:
-        counts = count_by_state(connection)
+        counts = count_unanswered(connection)
         jobs = GaugeMetricFamily(
             "buildapi_job_requests_in_state",
-            "Job requests in BuildAPI's database by pipeline state",
+            "Unanswered job requests in BuildAPI's database by pipeline state",
             labels=["state"],
         )
-        for state in (RECORDED, PUBLISHED, COMPLETE):
+        for state in UNANSWERED:
             jobs.add_metric([state], counts.get(state, 0))
         alive = count_agents_seen(connection, int(self.clock()) - AGENT_SEEN_SECONDS)
         yield jobs

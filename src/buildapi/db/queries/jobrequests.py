@@ -312,7 +312,13 @@ def complete_job(
         return Answered(action, who, when, first=bool(result.rowcount))
 
 
-def count_by_state(connection: Connection) -> dict[str, int]:
-    query = select(jobrequests.c.state, func.count()).group_by(jobrequests.c.state)
+def count_unanswered(connection: Connection) -> dict[str, int]:
+    """Unanswered job requests by state, on the state index: a count that grows with the
+    work outstanding, not with the years of answered jobs."""
+    query = (
+        select(jobrequests.c.state, func.count())
+        .where(jobrequests.c.state.in_(UNANSWERED))
+        .group_by(jobrequests.c.state)
+    )
     with connection.begin():
         return {state: count for state, count in connection.execute(query)}

@@ -7,7 +7,13 @@ from sqlalchemy import insert
 
 from buildapi.db.engines import Databases
 from buildapi.db.queries.heartbeats import count_agents_seen
-from buildapi.db.queries.jobrequests import NewJob, complete_job, record_job
+from buildapi.db.queries.jobrequests import (
+    NewJob,
+    complete_job,
+    count_unanswered,
+    mark_published,
+    record_job,
+)
 from buildapi.db.queries.live import claimed_by_builder, pending_by_builder
 from buildapi.db.queries.write_quotas import Quota
 from buildapi.db.schema.buildapi import agent_heartbeats
@@ -82,3 +88,12 @@ def test_pending_and_claimed_requests_are_counted_per_builder(databases: Databas
     with databases.schedulerdb.connect() as connection:
         assert pending_by_builder(connection) == {"linux build": 2, "mac test": 1}
         assert claimed_by_builder(connection) == {"linux build": 1, "win test": 1}
+
+
+def test_unanswered_jobs_are_counted_by_state_and_answered_ones_not(databases: Databases) -> None:
+    jobs = [NewJob("cancel_build", "a@example.com", "try", {"bid": n}, when=1000) for n in range(4)]
+    with databases.buildapi_db.connect() as connection:
+        ids = [record_job(connection, job, Quota(60, 60)).id for job in jobs]  # type: ignore[union-attr]
+        mark_published(connection, ids[1:])
+        complete_job(connection, ids[3], {"body": {}}, now=1001)
+        assert count_unanswered(connection) == {"recorded": 1, "published": 2}
