@@ -4,7 +4,8 @@
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
-packages=(rabbitmq-server mariadb-server postgresql redis-server chromium nginx openssl)
+packages=(rabbitmq-server mariadb-server postgresql redis-server chromium nginx openssl
+    monitoring-plugins-basic)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -53,6 +54,7 @@ echo "export TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672//"
 echo "export TEST_REDIS_URL=redis://127.0.0.1:6379/0"
 echo "export TEST_CHROMIUM=$(command -v chromium)"
 echo "export TEST_NGINX=$(command -v nginx)"
+echo "export TEST_CHECK_HTTP=/usr/lib/nagios/plugins/check_http"
 buildbot08=$(.ci/buildbot08.sh)
 echo "export TEST_BUILDBOT08=$buildbot08"
 echo "export BUILDAPI_REQUIRE_SERVICES=1"

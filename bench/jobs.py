@@ -132,7 +132,7 @@ def send(base_url: str, token: str, targets: list[int], count: int, clients: int
                 began = time.perf_counter()
                 response = http.post(
                     f"/self-serve/{BRANCH}/request",
-                    json={"request_id": targets[n % len(targets)], "priority": n % 100},
+                    json={"request_id": targets[n % len(targets)], "priority": n % 10},
                 )
                 took = time.perf_counter() - began
                 with lock:

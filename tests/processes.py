@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import queue
+import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,3 +101,49 @@ def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout}s")
         time.sleep(0.2)
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of `pid` (Linux /proc): not killed by name, found by parent."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return {child for child in found if not is_gone(child)}
+
+
+def is_gone(pid: int) -> bool:
+    """Whether `pid` has ended: no such process, or a zombie its parent has not reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rpartition(")")[2].split()[0] == "Z"
+
+
+def is_stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "T"
+
+
+@contextmanager
+def paused(pids: Iterable[int]) -> Iterator[None]:
+    """SIGSTOP `pids` for a moment (they accept no connection meanwhile), then SIGCONT them.
+    A supervisor that pings its workers replaces one silent for long: keep the moment short."""
+    stopped = list(pids)
+    try:
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        wait_until(lambda: all(is_stopped(pid) for pid in stopped), 10, f"{stopped} stopped")
+        yield
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+
+
+def wait_for_worker(output: Output, supervisor: int, timeout: float = 60) -> int:
+    """The pid of the next web worker to say it started, checked to be `supervisor`'s child."""
+    line = output.wait_for("web worker ", timeout)
+    found = re.search(r"web worker (\d+) started", line)
+    assert found, line
+    pid = int(found.group(1))
+    assert pid in children(supervisor), f"worker {pid} is not a child of {supervisor}"
+    return pid

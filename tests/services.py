@@ -18,6 +18,7 @@ SERVICES = {
     "chromium": "TEST_CHROMIUM",
     "buildbot08": "TEST_BUILDBOT08",
     "nginx": "TEST_NGINX",
+    "check_http": "TEST_CHECK_HTTP",
 }
 
 

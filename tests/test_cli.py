@@ -110,6 +110,58 @@ def test_a_taken_port_is_one_line_and_changes_nothing(tmp_path: Path, command: s
     assert not data.exists(), "the databases were touched"
 
 
+@pytest.mark.parametrize(
+    ("arguments", "env"),
+    [(["--workers", "2"], {}), ([], {"BUILDAPI_WEB_WORKERS": "3"})],
+    ids=["flag", "config"],
+)
+def test_several_web_workers_refuse_the_memory_broker_in_one_line(
+    tmp_path: Path, arguments: list[str], env: dict[str, str]
+) -> None:
+    """Each worker would have its own in-process broker, which no agent can reach."""
+    assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
+    finished = subprocess.run(
+        [sys.executable, "-m", "buildapi.cli", "web", "--data-dir", str(tmp_path), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    workers = arguments[1] if arguments else env["BUILDAPI_WEB_WORKERS"]
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stdout == ""
+    assert finished.stderr.splitlines() == [
+        f"buildapi web: {workers} workers cannot share the in-process broker of broker_url = "
+        "memory://; set broker_url to amqp://... or run one worker"
+    ]
+
+
+def test_web_workers_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        arguments = ["web", "--workers", "2", "--port", str(port), "--data-dir", str(tmp_path)]
+        finished = subprocess.run(
+            [sys.executable, "-m", "buildapi.cli", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, **AMQP},
+        )
+    assert (finished.returncode, finished.stdout) == (1, ""), finished.stderr
+    assert finished.stderr.splitlines() == [
+        f"buildapi: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
+def test_web_workers_must_be_a_positive_count(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["web", "--workers", "0"])
+    assert exited.value.code == 2
+    assert "--workers: must be greater than 0" in capsys.readouterr().err
+
+
 def test_web_uses_the_same_data_dir_as_demo(tmp_path: Path) -> None:
     assert main(["db", "init", "--data-dir", str(tmp_path)]) == 0
     port = free_port()

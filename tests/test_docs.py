@@ -10,7 +10,10 @@ from pathlib import Path
 import httpx
 
 from buildapi.cli import build_parser
-from buildapi.config import Settings
+from buildapi.config import Settings, load_settings
+from buildapi.db.schema import buildapi as buildapi_schema
+from buildapi.db.schema import scheduler as scheduler_schema
+from buildapi.db.schema import status as status_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -95,3 +98,28 @@ def test_example_layout_is_up_to_date(tmp_path: Path) -> None:
     assert generated == sorted(path.name for path in examples.glob("*.json"))
     for name in generated:
         assert (tmp_path / name).read_bytes() == (examples / name).read_bytes(), name
+
+
+def test_the_deployment_guide_names_real_keys_and_its_configuration_loads(tmp_path: Path) -> None:
+    """Its TOML example loads as it is; every BUILDAPI_* variable it sets, and every word in
+    backquotes that looks like a key (not a table, database user or nginx word), is a key."""
+    text = read("deploy.md")
+    (example,) = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    path = tmp_path / "buildapi.toml"
+    path.write_text(example, encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.web_workers > 1 and not settings.broker_url.startswith("memory://")
+    variables = set(re.findall(r"\bBUILDAPI_([A-Z_]+)=", text)) - {"CONFIG"}
+    assert variables and {name.lower() for name in variables} <= set(Settings.model_fields)
+    families = {key.split("_")[0] + "_" for key in Settings.model_fields}
+    tables = {
+        *buildapi_schema.metadata.tables,
+        *scheduler_schema.metadata.tables,
+        *status_schema.metadata.tables,
+    }
+    users = set(re.findall(r"CREATE (?:USER '|ROLE )(\w+)", text))
+    (nginx,) = re.findall(r"```nginx\n(.*?)```", text, flags=re.S)
+    others = tables | users | set(re.findall(r"\w+", nginx))
+    for word in set(re.findall(r"`([a-z]+_[a-z_]+)`", text)) - others:
+        if word.startswith(tuple(families)):
+            assert word in Settings.model_fields, f"deploy.md names {word!r}, which is no key"

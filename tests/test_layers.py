@@ -21,7 +21,7 @@ Layers = Mapping[str, Sequence[set[str]]]
 LAYERS: dict[str, list[set[str]]] = {
     "buildapi": [
         {"__init__", "errors", "logs", "vocabulary"},
-        {"clock", "config", "cache", "metrics", "parsing", "times"},
+        {"clock", "config", "cache", "metrics", "parsing", "probes", "times"},
         {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},
         {"agent", "web"},
@@ -37,9 +37,9 @@ LAYERS: dict[str, list[set[str]]] = {
         {"__init__"},
         {"__main__"},
     ],
-    "buildapi.web": [{"*"}, {"routes"}, {"app"}],
+    "buildapi.web": [{"*"}, {"routes"}, {"app"}, {"worker"}],
     "buildapi.agent": [
-        {"__init__", "ledger", "masters"},
+        {"__init__", "heartbeat", "ledger", "masters"},
         {"backend"},
         {"stopping", "buildbot08"},
         {"cancelling", "races"},

@@ -17,6 +17,11 @@ class Cache(Protocol):
 
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
 
+    def ping(self) -> None:
+        """Raise if the cache cannot be reached (for the health checks; get and set never
+        raise)."""
+        ...
+
 
 class MemoryCache:
     """A bounded LRU dictionary with per-entry expiry."""
@@ -46,6 +51,9 @@ class MemoryCache:
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
 
+    def ping(self) -> None:
+        """In this process: always there."""
+
 
 class RedisCache:
     """Entries expire on the Redis server (SET with EX)."""
@@ -70,6 +78,9 @@ class RedisCache:
             self._client.set(key, value, ex=ttl)
         except self._errors as exc:
             log.warning("cache write failed: %s", exc)
+
+    def ping(self) -> None:
+        self._client.ping()
 
 
 def make_cache(url: str) -> Cache:

@@ -199,6 +199,32 @@ class Settings(BaseSettings):
     clobberer_token: str = Field(
         "", description="Bearer token the agent sends to the clobberer; empty = none."
     )
+    agent_name: str = Field(
+        "",
+        max_length=200,
+        description="Name of the agent in its heartbeats and /healthz; empty = host:pid.",
+    )
+    agent_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="How often a running agent writes its heartbeat row."
+    )
+    agent_stale_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="An agent not heard from for this long counts as gone on /healthz.",
+    )
+    health_min_agents: int = Field(
+        1,
+        ge=0,
+        description=(
+            "Agents that must have been seen within agent_stale_seconds for /healthz to be OK"
+            " (not on memory://, whose agent runs in the web's process); 0 = none required."
+        ),
+    )
+    health_timeout_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="How long /readyz and /healthz wait for their checks, which run at once.",
+    )
     branches_url: str = Field("", description="Branches JSON: path or http(s) URL.")
     masters_url: str = Field("", description="Masters JSON: path or http(s) URL.")
     builders_url: str = Field("", description="Builders JSON: path or http(s) URL.")
@@ -211,6 +237,14 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")
+    web_workers: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Processes `buildapi web` serves with, on one socket; more than 1 needs a networked"
+            " broker (amqp://), not memory://."
+        ),
+    )
     mount_prefix: str = Field(
         "", description="Path the app is served under, e.g. /buildapi; empty = the root."
     )
@@ -317,6 +351,13 @@ class Settings(BaseSettings):
             raise ValueError("schedulerdb_url and statusdb_url must name different databases")
         return self
 
+    @model_validator(mode="after")
+    def _heartbeats_before_stale(self) -> Settings:
+        # An agent that beats on time must never look stale between two beats.
+        if self.agent_stale_seconds <= self.agent_heartbeat_seconds:
+            raise ValueError("agent_stale_seconds must be longer than agent_heartbeat_seconds")
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -376,10 +417,12 @@ def load_settings(config_path: Path | str | None = None, **flags: Any) -> Settin
 def _describe(exc: ValidationError, file_values: dict[str, Any], path: object) -> str:
     """One line naming the first bad key and where it came from."""
     error = exc.errors()[0]
-    key = ".".join(str(part) for part in error["loc"]) or "?"
+    if not error["loc"]:  # a rule between keys, which names them itself
+        return f"bad configuration: {error['msg'].removeprefix('Value error, ')}"
+    key = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
         return f"config file {path}: unknown key {key!r}"
-    top = str(error["loc"][0]) if error["loc"] else key  # a table's entry: its key's source
+    top = str(error["loc"][0])  # a table's entry: its key's source
     env_name = f"{ENV_PREFIX}{top.upper()}"
     where = env_name if env_name in os.environ or top not in file_values else f"config file {path}"
     return f"bad value for {key!r} (from {where}): {error['msg']}"

@@ -1,5 +1,7 @@
-"""Log lines for people and for machines: text or JSON (`log_format`), each carrying the
-structured fields its call passed in `extra`, and the id of the request it was written for.
+"""How every BuildAPI process logs (the `buildapi` command and each web worker it spawns: a
+spawned process starts with Python's defaults). Lines for people or for machines: text or JSON
+(`log_format`), each carrying the structured fields its call passed in `extra`, and the id of
+the request it was written for.
 
 The web sets REQUEST_ID for the length of each request; every line written meanwhile, in the
 request's task or in the threads it hands work to, names that request."""
@@ -82,3 +84,5 @@ def configure_logging(level: str, log_format: LogFormat) -> None:
     handler.addFilter(RequestContext())
     handler.setFormatter(make_formatter(log_format))
     logging.basicConfig(level=level, handlers=[handler])
+    if level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -8,8 +8,11 @@ variable must be set before the process starts: prometheus-client reads it on im
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,6 +94,20 @@ def process_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(AllProcesses(path))
     return registry
+
+
+@contextlib.contextmanager
+def shared_metrics_directory() -> Iterator[dict[str, str]]:
+    """The variable that gives a set of spawned workers one directory: the one set already,
+    or a new one for their lifetime, so any worker's /metrics counts all of them."""
+    if multiprocess_dir() is not None:
+        yield {}
+        return
+    path = tempfile.mkdtemp(prefix="buildapi-metrics-")
+    try:
+        yield {MULTIPROC_ENV: path}
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def serve_agent_metrics(host: str, port: int) -> WSGIServer | None:

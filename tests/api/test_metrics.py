@@ -25,7 +25,7 @@ from tests.test_docs import ROOT
 @pytest.fixture(scope="module")
 def families(live_settings: Settings, busy_farm: Farm) -> dict[str, object]:
     readings = Readings(
-        busy_farm.databases, busy_farm.layout, Broker(live_settings), 5.0, busy_farm.clock.now
+        busy_farm.databases, busy_farm.layout, Broker(live_settings), 5.0, 60.0, busy_farm.clock.now
     )
     return {family.name: family for family in readings.collect()}
 
@@ -117,7 +117,7 @@ def test_a_part_that_cannot_be_read_reports_itself_down(
     import time
 
     databases = dataclasses.replace(busy_farm.databases, buildapi_db=DownEngine())
-    readings = Readings(databases, busy_farm.layout, HungBroker(), 0.5, busy_farm.clock.now)  # type: ignore[arg-type]
+    readings = Readings(databases, busy_farm.layout, HungBroker(), 0.5, 60.0, busy_farm.clock.now)  # type: ignore[arg-type]
     started = time.monotonic()
     found = {family.name: family for family in readings.collect()}
     assert time.monotonic() - started < 10  # the broker's wait is bounded

@@ -122,7 +122,7 @@ def answers(live_settings: Settings, busy_farm: Farm) -> Answers:
 
 def test_live_and_dump_answers_match(answers: Answers) -> None:
     branch = "mozilla-inbound"
-    for path in ("/", "/healthz", "/builddata/buildjson", "/pushes"):
+    for path in ("/", "/livez", "/readyz", "/healthz", "/builddata/buildjson", "/pushes"):
         answers.get(path)
     answers.get(
         "/pushes/{branch}/{fromtime}/{totime}", branch=branch, fromtime="0", totime=2**31 - 1

@@ -68,6 +68,10 @@ def test_config_path_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
             'schedulerdb_url = "sqlite:///a"\nstatusdb_url = "sqlite:///a"\n',
             "must name different databases",
         ),
+        (
+            "agent_heartbeat_seconds = 30\nagent_stale_seconds = 30\n",
+            "bad configuration: agent_stale_seconds must be longer than agent_heartbeat_seconds",
+        ),
     ],
 )
 def test_bad_file_gives_one_line_naming_the_problem(

@@ -12,6 +12,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 
 from buildapi.agent.dispatcher import Dispatcher, RetryLater
+from buildapi.agent.heartbeat import Heartbeat
 from buildapi.agent.ledger import GENERIC_FAILURE
 from buildapi.agent.races import RaceSweeper
 from buildapi.selfserve.broker import (
@@ -51,15 +52,20 @@ for _action in ACTIONS:  # every series exists from the start, at zero
 
 
 class Agent:
-    """Consumes job requests; with a `sweeper`, also stops the builds of cancelled requests
-    that a master claimed anyway (races.py) while it runs."""
+    """Consumes job requests. While it runs, a `sweeper` stops the builds of cancelled requests
+    that a master claimed anyway (races.py), and a `heartbeat` says that it is alive."""
 
     def __init__(
-        self, broker: Broker, dispatcher: Dispatcher, sweeper: RaceSweeper | None = None
+        self,
+        broker: Broker,
+        dispatcher: Dispatcher,
+        sweeper: RaceSweeper | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.broker = broker
         self.dispatcher = dispatcher
         self.sweeper = sweeper
+        self.heartbeat = heartbeat
         self.consumer = QueueConsumer(broker, REQUESTS, self.on_request)
         self.consumer.on_undecodable = self.on_undecodable
         self._stop = threading.Event()
@@ -115,19 +121,21 @@ class Agent:
         dead_letter(self.broker, raw, f"not JSON: {exc}", message)
 
     def run(self) -> None:
-        """Consume until stop(); reconnects with backoff when the broker goes away."""
-        if self.sweeper is None:
-            self.consumer.run()
-            return
-        sweeping = threading.Thread(
-            target=self.sweeper.run, args=(self._stop,), name="race-sweeper", daemon=True
-        )
-        sweeping.start()
+        """Consume until stop(); reconnects with backoff when the broker goes away. The sweeper
+        and the heartbeat run in threads of their own until then."""
+        companions = [
+            threading.Thread(target=loop.run, args=(self._stop,), name=name, daemon=True)
+            for name, loop in (("race-sweeper", self.sweeper), ("heartbeat", self.heartbeat))
+            if loop is not None
+        ]
+        for thread in companions:
+            thread.start()
         try:
             self.consumer.run()
         finally:
             self._stop.set()
-            sweeping.join(timeout=60)
+            for thread in companions:
+                thread.join(timeout=60)
 
     def drain(self, idle_seconds: float) -> None:
         """Carry out what is queued, then return once nothing came for `idle_seconds`."""

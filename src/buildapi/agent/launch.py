@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from buildapi.agent.buildbot08 import Buildbot08Backend
 from buildapi.agent.consumer import Agent
 from buildapi.agent.dispatcher import Dispatcher
+from buildapi.agent.heartbeat import Heartbeat
 from buildapi.agent.ledger import Ledger
 from buildapi.agent.masters import MastersClient
 from buildapi.agent.races import RaceSweeper
@@ -48,7 +49,13 @@ def agent_of(settings: Settings, databases: Databases, layout: FarmLayout) -> It
     """An agent ready to run; its connections are closed on the way out."""
     with BACKENDS[settings.agent_backend](settings, databases, layout) as dispatcher:
         sweeper = RaceSweeper(dispatcher.context.stopper, settings.agent_race_check_seconds)
-        agent = Agent(Broker(settings), dispatcher, sweeper)
+        heartbeat = Heartbeat(
+            databases.buildapi_db,
+            SystemClock(),
+            settings.agent_heartbeat_seconds,
+            settings.agent_name,
+        )
+        agent = Agent(Broker(settings), dispatcher, sweeper, heartbeat)
         try:
             yield agent
         finally:

@@ -3,7 +3,6 @@ known failure into one line on stderr and an exit code."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=getattr(args, "data_dir", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            web_workers=getattr(args, "workers", None),
             farm_seed=getattr(args, "seed", None),
             farm_speed=getattr(args, "speed", None),
         )
@@ -33,8 +33,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"buildapi: {exc.msg}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    if settings.log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return args.handler(args, settings)
     except BuildAPIError as exc:

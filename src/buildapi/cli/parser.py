@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     web = commands.add_parser("web", parents=[common], help="run the HTTP server")
     _add_listen_options(web)
+    web.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="processes serving the one socket (default: web_workers, 1); several need amqp://",
+    )
     web.set_defaults(handler=run_web)
 
     dumps = commands.add_parser(

@@ -1,14 +1,17 @@
-"""`buildapi web` and `buildapi demo`: bind the port first, then serve the app with uvicorn;
-the demo also runs the farm, the agent and the dumps in the same process."""
+"""`buildapi web` and `buildapi demo`: bind the port first, then serve the app with uvicorn, in
+one process or in `web_workers` under its supervisor; the demo also runs the farm, the agent
+and the dumps in the same process."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
+import sys
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from buildapi.cli.admin import create_token
 from buildapi.cli.databases import create_databases, open_databases
@@ -17,28 +20,48 @@ from buildapi.config import Settings
 from buildapi.db.compatibility import refuse_unsupported_schema
 from buildapi.db.engines import Databases
 from buildapi.errors import ConfigError
-from buildapi.metrics import multiprocess_dir
+from buildapi.metrics import multiprocess_dir, shared_metrics_directory
+from buildapi.secret import server_secret
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from buildapi.layout import FarmLayout
 
 DEMO_HISTORY_DAYS = 2.0
 DEMO_JOBS_PER_DAY = 3000
 DEMO_USER = "demo@example.com"
+# How long the supervisor waits for a new worker to serve, and for a worker to answer its
+# ping. uvicorn's 5 s is less than a worker can take to import and build the app on a busy
+# host, where a SIGHUP would then keep the old workers and abort the restart.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.layout import load_layout
 
     multiprocess_dir()  # a bad PROMETHEUS_MULTIPROC_DIR stops here, in one line
+    if settings.web_workers > 1 and settings.broker_url.startswith("memory://"):
+        print(
+            f"buildapi web: {settings.web_workers} workers cannot share the in-process broker of "
+            "broker_url = memory://; set broker_url to amqp://... or run one worker",
+            file=sys.stderr,
+        )
+        return 2
     listener = listen(settings)
     with _closed_on_error(listener):
         databases = open_databases(settings, "web")
     try:
         refuse_unsupported_schema(databases.schedulerdb)
         layout = load_layout(settings)
-        with _embedded_agent(settings, databases, layout):
-            serve(settings, layout, databases, listener)
+        if settings.web_workers > 1:
+            # Checked here, once: a worker failing on them would be replaced again and again.
+            server_secret(settings)
+            databases.dispose()
+            serve_workers(settings, listener)
+        else:
+            with _embedded_agent(settings, databases, layout):
+                serve(settings, layout, databases, listener)
     finally:
         databases.dispose()
     return 0
@@ -178,14 +201,38 @@ def serve(
 
     from buildapi.web.app import create_app
 
-    app = create_app(settings, databases, layout)
-    url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
-    print(f"BuildAPI is serving {url}", flush=True)
+    config = _server_config(settings, create_app(settings, databases, layout))
+    _announce(settings, "")
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def serve_workers(settings: Settings, listener: socket.socket) -> None:
+    """`web_workers` processes on the one socket, under uvicorn's supervisor, which replaces
+    a worker that dies while the others go on serving."""
+    from uvicorn.supervisors import Multiprocess
+
+    from buildapi.web.worker import WORKER_APP, worker_environment
+
+    with shared_metrics_directory() as metrics_environment:
+        os.environ.update({**worker_environment(settings), **metrics_environment})
+        config = _server_config(
+            settings,
+            WORKER_APP,
+            workers=settings.web_workers,
+            factory=True,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
+        _announce(settings, f" with {settings.web_workers} workers")
+        Multiprocess(config, sockets=[listener]).run()
+
+
+def _server_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Config:
+    """The server of `app`: an ASGI app, or the import path of a factory that makes one."""
+    import uvicorn
+
     # proxy_headers off: uvicorn would rewrite the client address from X-Forwarded-For before
     # the app could check who sent it; the app reads those headers from trusted proxies only.
-    # No access log and no logging setup of uvicorn's own: the app logs one line per request,
-    # and uvicorn's lines go through the root handler, in `log_format`.
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -193,5 +240,10 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        **options,
     )
-    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _announce(settings: Settings, how: str) -> None:
+    url = f"http://{settings.host}:{settings.port}{settings.mount_prefix}/"
+    print(f"BuildAPI is serving {url}{how}", flush=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 
 from buildapi.config import Settings
@@ -74,11 +77,29 @@ class Databases:
     schedulerdb: Engine
     statusdb: Engine
     buildapi_db: Engine
+    _write_locks: dict[str, threading.Lock] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Databases:
         engines = {name: make_engine(settings.database_url(name), settings) for name in DATABASES}
         return cls(**engines)
+
+    @contextlib.contextmanager
+    def writer(self, name: str) -> Iterator[Connection]:
+        """A connection to database `name` for a write transaction. SQLite lets one writer in
+        at a time and makes the others poll in sleeps of up to 100 ms; the threads of one
+        process queue on a lock instead, so the next writer starts as soon as the last one
+        commits."""
+        engine: Engine = getattr(self, name)
+        with self._serial(name, engine), engine.connect() as connection:
+            yield connection
+
+    def _serial(self, name: str, engine: Engine) -> AbstractContextManager[object]:
+        if engine.dialect.name != "sqlite":
+            return contextlib.nullcontext()
+        return self._write_locks.setdefault(name, threading.Lock())
 
     def items(self) -> list[tuple[str, Engine]]:
         return [(name, getattr(self, name)) for name in DATABASES]
@@ -92,3 +113,13 @@ def ping(engine: Engine) -> None:
     """Raise if the database cannot answer a trivial query."""
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def database_kind_and_name(engine: Engine) -> tuple[str, str]:
+    """What a health page may show of a database: its engine and its name, never a file's
+    directory, a host or a password."""
+    url = engine.url
+    name = url.database or ""
+    if url.get_backend_name() == "sqlite":
+        name = Path(name).name if name else ":memory:"
+    return url.get_backend_name(), name

@@ -85,6 +85,20 @@ class LayoutSource(Generic[Document]):
             where = ".".join(str(part) for part in first["loc"]) or "document"
             raise ConfigError(f"bad layout {self.location}: {where}: {first['msg']}") from exc
 
+    @property
+    def shown_error(self) -> str | None:
+        """The last refresh error as a public page may show it: a file by its name only, a
+        URL without credentials or query."""
+        if self.last_error is None:
+            return None
+        path = self.location.removeprefix("file://")
+        if self.location.startswith(("http://", "https://")):
+            parsed = httpx.URL(self.location)
+            shown = str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
+        else:
+            shown = Path(path).name
+        return self.last_error.replace(self.location, shown).replace(path, shown)
+
     def refresh(self) -> bool:
         """Fetch again; True when the new copy replaced the old one."""
         try:
@@ -113,13 +127,17 @@ class FarmLayout:
     refresh_seconds: int
 
     @property
+    def named_sources(self) -> dict[str, LayoutSource]:
+        return {
+            "branches": self.branches_source,
+            "masters": self.masters_source,
+            "builders": self.builders_source,
+            "slaves": self.slaves_source,
+        }
+
+    @property
     def sources(self) -> tuple[LayoutSource, ...]:
-        return (
-            self.branches_source,
-            self.masters_source,
-            self.builders_source,
-            self.slaves_source,
-        )
+        return tuple(self.named_sources.values())
 
     def refresh(self) -> None:
         for source in self.sources:

@@ -60,7 +60,7 @@ class JobPipeline:
         """Record within the user's quota and wake the relay; the broker is not waited for,
         nor needed. A retry (same idempotency key and request) gets the first id."""
         try:
-            with self.databases.buildapi_db.connect() as connection:
+            with self.databases.writer("buildapi_db") as connection:
                 outcome = record_job(connection, job, self.quota)
         except SQLAlchemyError as exc:
             log.error("cannot record a %s job request for %s: %s", job.action, job.who, exc)
@@ -90,7 +90,7 @@ class JobPipeline:
             return
         now = self.clock()
         try:
-            with self.databases.buildapi_db.connect() as connection:
+            with self.databases.writer("buildapi_db") as connection:
                 answer = complete_job(connection, request_id, body, int(now))
         except SQLAlchemyError as exc:
             log.warning("cannot store the result of job %s (%s); retrying", request_id, exc)

@@ -63,7 +63,7 @@ class Relay:
         unanswered jobs are due at once instead of after their wait."""
         if not self.broker.url.startswith("memory://"):
             return
-        with self.databases.buildapi_db.connect() as connection:
+        with self.databases.writer("buildapi_db") as connection:
             due = forget_sends(connection)
         if due:
             log.info("relay: %d unanswered job request(s) will be sent again", due)
@@ -71,7 +71,7 @@ class Relay:
     def relay_once(self) -> int:
         """One pass: answer the exhausted jobs, send the due ones; how many were sent."""
         now = int(self.clock())
-        with self.databases.buildapi_db.connect() as connection:
+        with self.databases.writer("buildapi_db") as connection:
             claimed = claim_due(connection, now, self.sending, BATCH)
         if claimed.exhausted:
             self._give_up(claimed.exhausted, now)
@@ -82,10 +82,10 @@ class Relay:
             self.batches.publish_all(REQUESTS, [_message(job) for job in claimed.due])
         except BrokerDown as exc:
             log.warning("relay: broker down (%s); %d job request(s) wait", exc, len(ids))
-            with self.databases.buildapi_db.connect() as connection:
+            with self.databases.writer("buildapi_db") as connection:
                 release(connection, ids, now)
             return 0
-        with self.databases.buildapi_db.connect() as connection:
+        with self.databases.writer("buildapi_db") as connection:
             mark_published(connection, ids)
         for job in claimed.due:
             job_events.sent(job.id, job.action, job.who)
@@ -123,7 +123,7 @@ class Relay:
                 "dead-letter queue)"
             ),
         )
-        with self.databases.buildapi_db.connect() as connection:
+        with self.databases.writer("buildapi_db") as connection:
             for job in jobs:
                 message = {"request_id": job.id, "body": answer.as_body()}
                 answer = complete_job(connection, job.id, message, now)

@@ -38,6 +38,7 @@ from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
     actions,
     dumps,
+    health,
     live,
     ops,
     report_builders,
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 # sent must be good). The write routes check credentials themselves.
 ROUTERS = (
     (ops.router, False),
+    (health.router, False),
     (live.router, True),
     (dumps.router, True),
     (selfserve.router, True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +11,7 @@ from buildapi.cache import Cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.layout import FarmLayout
+from buildapi.probes import Prober
 from buildapi.selfserve.auth import Htpasswd
 from buildapi.selfserve.jobs import JobPipeline
 
@@ -24,6 +25,8 @@ class AppState:
     pipeline: JobPipeline
     htpasswd: Htpasswd | None
     secret: bytes
+    # One per app, so a hung dependency's check is not started again by every probe.
+    prober: Prober = field(default_factory=Prober)
 
 
 def app_state(request: Request) -> AppState:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 from buildapi.web.auth import reader
 from buildapi.web.params import REVISION
 from buildapi.web.report_schemas import REPORTS
-from buildapi.web.schemas import READS, Accepted, Failed, HealthFailed
+from buildapi.web.schemas import READS, Accepted, Failed, HealthFailed, ReadyFailed
 
 REF = "#/components/schemas/{model}"
 WRITES = {"post", "put", "delete"}
@@ -61,7 +61,10 @@ READ_ERRORS = (400, 404)
 CREDENTIAL_ERRORS = (401, 503)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 422, 429, 503)
 # Errors with a body of their own.
-ERROR_BODIES: dict[tuple[str, int], type[BaseModel]] = {("/healthz", 503): HealthFailed}
+ERROR_BODIES: dict[tuple[str, int], type[BaseModel]] = {
+    ("/healthz", 503): HealthFailed,
+    ("/readyz", 503): ReadyFailed,
+}
 HEADERS = {
     302: {"Location": "the job's page, or the page asked for"},
     401: {"WWW-Authenticate": 'Basic realm="BuildAPI"'},

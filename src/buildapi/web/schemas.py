@@ -183,15 +183,60 @@ class Landing(Legacy):
     links: dict[str, str]
 
 
-class Health(Legacy):
+CHECKS = Field(description='each part checked: "ok", or "down (why)"')
+
+
+class Live(Legacy):
     status: Literal["OK"]
-    checks: dict[str, str] = Field(description='"ok" or why a dependency is down')
+
+
+class Ready(Legacy):
+    status: Literal["OK"]
+    checks: dict[str, str] = CHECKS
+
+
+class ReadyFailed(Failed):
+    checks: dict[str, str] = CHECKS
+
+
+class Part(Legacy):
+    kind: str = Field(description="sqlite, postgresql, mysql, mariadb, amqp, memory or redis")
+    name: str | None = Field(
+        None, description="a database's name; a SQLite file's name without its directory"
+    )
+
+
+class AgentSeen(Legacy):
+    agent: str = Field(description="agent_name, or host:pid")
+    host: str
+    pid: int
+    started_at: Epoch
+    seen_at: Epoch = Field(description="its last heartbeat")
+    seen_seconds_ago: int
+    alive: bool = Field(description="seen within agent_stale_seconds")
+
+
+class Agents(Legacy):
+    required: int = Field(
+        description="health_min_agents; 0 on memory://, whose agent is in-process"
+    )
+    stale_after_seconds: float
+    alive: int
+    seen: list[AgentSeen] = Field(description="agents seen in the last day, latest first")
+
+
+class HealthDetails(Legacy):
+    parts: dict[str, Part]
+    agents: Agents
     layout: dict[str, str] = Field(description='each layout document: "ok" or its last error')
 
 
-class HealthFailed(Failed):
-    checks: dict[str, str]
-    layout: dict[str, str]
+class Health(Ready, HealthDetails):
+    pass
+
+
+class HealthFailed(ReadyFailed, HealthDetails):
+    pass
 
 
 class DumpIndex(Legacy):
@@ -232,6 +277,8 @@ class BuildsDump(Legacy):
 # The JSON answer of each read, by path; reports are in report_schemas.py.
 READS: dict[str, Any] = {
     "/": Landing,
+    "/livez": Live,
+    "/readyz": Ready,
     "/healthz": Health,
     "/pending": Pending,
     "/pending/{branch}": Pending,

@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 UNKNOWN_POOL = "unknown"
-# An agent counts as alive when its last heartbeat is this recent.
-AGENT_SEEN_SECONDS = 120
 # The wait-time histogram covers the requests submitted this long ago or later.
 WAIT_WINDOW_SECONDS = 3600
 WAIT_BUCKETS = (60, 300, 600, 900, 1800, 2700, 3600)
@@ -48,12 +46,14 @@ class Readings(Collector):
         layout: FarmLayout,
         broker: Broker,
         broker_timeout: float,
+        agent_stale_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.databases = databases
         self.layout = layout
         self.broker = broker
         self.broker_timeout = broker_timeout
+        self.agent_stale_seconds = agent_stale_seconds
         self.clock = clock
 
     @classmethod
@@ -64,6 +64,7 @@ class Readings(Collector):
             state.layout,
             state.pipeline.broker,
             settings.broker_connect_timeout_seconds,
+            settings.agent_stale_seconds,
         )
 
     def collect(self) -> Iterator[Metric]:
@@ -93,11 +94,11 @@ class Readings(Collector):
         )
         for state in UNANSWERED:
             jobs.add_metric([state], counts.get(state, 0))
-        alive = count_agents_seen(connection, int(self.clock()) - AGENT_SEEN_SECONDS)
+        alive = count_agents_seen(connection, int(self.clock() - self.agent_stale_seconds))
         yield jobs
         yield GaugeMetricFamily(
             "buildapi_agents_alive",
-            f"Agents whose heartbeat was seen in the last {AGENT_SEEN_SECONDS} s",
+            f"Agents whose heartbeat was seen in the last {self.agent_stale_seconds:g} s",
             value=alive,
         )
 

@@ -26,7 +26,7 @@ SECTIONS = (
     Section(
         "/builddata/buildjson", "JSON dumps", "builds-pending, builds-running, builds-4hr.", False
     ),
-    Section("/healthz", "Health", "Whether the databases and the broker answer."),
+    Section("/healthz", "Health", "Whether the databases, the broker and the agents work."),
     Section("/openapi.json", "OpenAPI", "Machine-readable description of every endpoint.", False),
 )
 

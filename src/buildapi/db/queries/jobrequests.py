@@ -14,6 +14,7 @@ from buildapi.db.queries.write_quotas import (
     add_quota_row,
     lock_quota,
     seconds_until_room,
+    used_total,
     used_weight,
 )
 from buildapi.db.schema.buildapi import jobrequests
@@ -147,10 +148,10 @@ def _record_locked(connection: Connection, job: NewJob, quota: Quota) -> Outcome
         earlier = _job_of_key(connection, job)
         if earlier is not None:
             return earlier
-    used = used_weight(connection, job.who, job.when, quota)
-    retry_after = seconds_until_room(used, job.weight, job.when, quota)
-    if retry_after:
-        return OverQuota(sum(weight for _when, weight in used), retry_after)
+    used = used_total(connection, job.who, job.when, quota)
+    if used + job.weight > quota.limit:
+        window = used_weight(connection, job.who, job.when, quota)
+        return OverQuota(used, seconds_until_room(window, job.weight, job.when, quota))
     values = {
         "action": job.action,
         "who": job.who,

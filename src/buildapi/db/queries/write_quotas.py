@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from buildapi.db.schema.buildapi import jobrequests, write_quotas
 
@@ -35,6 +35,15 @@ def add_quota_row(connection: Connection, who: str, now: int) -> None:
     IntegrityError when another worker made it first."""
     with connection.begin():
         connection.execute(insert(write_quotas).values(who=who, touched_at=now))
+
+
+def used_total(connection: Connection, who: str, now: int, quota: Quota) -> int:
+    """The weight of the user's job requests still in the window, summed by the database: a
+    busy user's window holds thousands of rows."""
+    query = select(func.coalesce(func.sum(jobrequests.c.weight), 0)).where(
+        jobrequests.c.who == who, jobrequests.c.when > now - quota.window
+    )
+    return int(connection.execute(query).scalar_one())
 
 
 def used_weight(connection: Connection, who: str, now: int, quota: Quota) -> list[tuple[int, int]]:

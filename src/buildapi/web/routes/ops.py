@@ -1,4 +1,4 @@
-"""Operations: the landing page and the health check."""
+"""Operations: the landing page, the favicon and the metrics; health.py has the health checks."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from buildapi.db.engines import ping
 from buildapi.metrics import process_registry
-from buildapi.selfserve.broker import check_broker
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.responses import STATIC_DIR, render
@@ -30,37 +28,6 @@ async def landing(request: Request, fmt: OutputFormat, state: State) -> Response
         "links": {section.title: section.path for section in sections},
     }
     return render(request, fmt, summary, template="index.html", title="BuildAPI", sections=sections)
-
-
-@router.get(
-    "/healthz",
-    summary="Whether each database and the broker answer",
-    responses={503: {"description": "a dependency is down; `msg` names it"}},
-)
-async def healthz(request: Request, fmt: OutputFormat, state: State) -> Response:
-    checks: dict[str, str] = {}
-    for name, engine in state.databases.items():
-        checks[name] = await _outcome(ping, engine)
-    settings = state.settings
-    checks["broker"] = await _outcome(
-        check_broker, settings.broker_url, settings.broker_connect_timeout_seconds
-    )
-    failing = [name for name, outcome in checks.items() if outcome != "ok"]
-    layout = {source.location: source.last_error or "ok" for source in state.layout.sources}
-    if failing:
-        msg = "; ".join(f"{name}: {checks[name]}" for name in failing)
-        body = {"status": "FAILED", "msg": msg, "checks": checks, "layout": layout}
-        return render(request, fmt, body, title="Health: FAILED", status=503)
-    body = {"status": "OK", "checks": checks, "layout": layout}
-    return render(request, fmt, body, title="Health: OK")
-
-
-async def _outcome(check, *args) -> str:  # type: ignore[no-untyped-def]
-    try:
-        await run_in_threadpool(check, *args)
-    except Exception as exc:  # the health page reports any failure, whatever its kind
-        return f"down ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-    return "ok"
 
 
 @router.get("/favicon.ico", include_in_schema=False)
