@@ -20,8 +20,8 @@ Layers = Mapping[str, Sequence[set[str]]]
 # and every subpackage of a package listed here must have its place.
 LAYERS: dict[str, list[set[str]]] = {
     "buildapi": [
-        {"__init__", "errors", "vocabulary"},
-        {"clock", "config", "cache", "logs", "parsing", "probes", "times"},
+        {"__init__", "errors", "logs", "vocabulary"},
+        {"clock", "config", "cache", "metrics", "parsing", "probes", "times"},
         {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},
         {"agent", "web"},

@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 from buildapi.errors import ConfigError
+from buildapi.logs import LogFormat
 
 ENV_PREFIX = "BUILDAPI_"
 DEFAULT_PUSH_RATES = {
@@ -189,6 +190,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between the agent's looks for builds of requests it cancelled.",
     )
+    agent_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port of `buildapi agent`'s own /metrics; 0 = none."
+    )
+    agent_metrics_host: str = Field(
+        "127.0.0.1", description="Address `buildapi agent` serves its /metrics on."
+    )
     clobberer_token: str = Field(
         "", description="Bearer token the agent sends to the clobberer; empty = none."
     )
@@ -242,6 +249,12 @@ class Settings(BaseSettings):
         "", description="Path the app is served under, e.g. /buildapi; empty = the root."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: LogFormat = Field(
+        "text",
+        description=(
+            "Log lines as text (key=value fields after the message) or json (one object per line)."
+        ),
+    )
     reports_max_window_days: int = Field(
         31, gt=0, description="Longest time window a report may cover (400 beyond)."
     )

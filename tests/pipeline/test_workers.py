@@ -207,3 +207,33 @@ def test_sighup_replaces_every_worker_while_requests_keep_being_served(workers: 
     assert all(is_gone(pid) for pid in old), "the old workers were not stopped"
     assert not new & set(old) and sorted(workers.live_workers()) == sorted(new)
     assert statuses and set(statuses) == {200}, statuses
+
+
+def branches_counted(url: str) -> float:
+    """Requests for /self-serve/branches that the answering worker's /metrics reports."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "buildapi_http_request_duration_seconds_count"
+        and sample.labels == {"method": "GET", "route": "/self-serve/branches", "status": "200"}
+    )
+
+
+def test_either_worker_reports_the_requests_both_served(
+    workers: Workers, pair: tuple[int, int]
+) -> None:
+    """No PROMETHEUS_MULTIPROC_DIR is set: the supervisor gives its workers a directory."""
+    first, second = pair
+    with paused([second]):
+        before = branches_counted(workers.url)
+        for _ in range(3):
+            assert httpx.get(f"{workers.url}/self-serve/branches", timeout=30).status_code == 200
+    with paused([first]):
+        assert branches_counted(workers.url) == before + 3
+        assert httpx.get(f"{workers.url}/self-serve/branches", timeout=30).status_code == 200
+    with paused([second]):
+        assert branches_counted(workers.url) == before + 4

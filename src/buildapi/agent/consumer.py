@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
+
+from prometheus_client import Counter, Histogram
 
 from buildapi.agent.dispatcher import Dispatcher, RetryLater
 from buildapi.agent.heartbeat import Heartbeat
@@ -21,11 +24,31 @@ from buildapi.selfserve.broker import (
     QueueConsumer,
     dead_letter,
 )
-from buildapi.selfserve.messages import JobRequest, MalformedRequest, Outcome
+from buildapi.selfserve.messages import ACTIONS, JobRequest, MalformedRequest, Outcome
 
 log = logging.getLogger(__name__)
 
 RETRY_PAUSE_SECONDS = 2.0
+# The actions are the known ones (JobRequest checks), so the label has a bounded set of values.
+ACTION_SECONDS = Histogram(
+    "buildapi_agent_action_duration_seconds",
+    "Time an agent took to carry out a job request, by action (errors included)",
+    ["action"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+ACTION_ERRORS = Counter(
+    "buildapi_agent_action_errors",
+    "Job requests an agent answered with an error, by action",
+    ["action"],
+)
+ACTION_RETRIES = Counter(
+    "buildapi_agent_action_retries",
+    "Job requests an agent gave back to be tried later (database unavailable), by action",
+    ["action"],
+)
+for _action in ACTIONS:  # every series exists from the start, at zero
+    for _metric in (ACTION_SECONDS, ACTION_ERRORS, ACTION_RETRIES):
+        _metric.labels(action=_action)
 
 
 class Agent:
@@ -55,15 +78,20 @@ class Agent:
             self._answer_malformed(body, str(exc))
             dead_letter(self.broker, body, str(exc), message)
             return
+        started = time.perf_counter()
         try:
             outcome = self.dispatcher.perform(job)
         except RetryLater as exc:
+            ACTION_RETRIES.labels(action=job.action).inc()
             log.warning("job %d cannot be carried out now (%s); retrying", job.request_id, exc)
             self._give_back(message)
             return
         except Exception:  # a bug must not stall the queue: answer and move on
             log.exception("job %d (%s) failed", job.request_id, job.action)
             outcome = GENERIC_FAILURE
+        ACTION_SECONDS.labels(action=job.action).observe(time.perf_counter() - started)
+        if outcome.errors:
+            ACTION_ERRORS.labels(action=job.action).inc()
         log.info(
             "job %d: %s by %s -> %s%s",
             job.request_id,
@@ -71,6 +99,12 @@ class Agent:
             job.who,
             "error: " if outcome.errors else "",
             outcome.msg,
+            extra={
+                "event": "performed",
+                "job_id": job.request_id,
+                "action": job.action,
+                "user": job.who,
+            },
         )
         try:
             self.broker.publish(FINISHED, {"request_id": job.request_id, "body": outcome.as_body()})

@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BuildAPIError as exc:
         print(f"buildapi: {exc.msg}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return args.handler(args, settings)
     except BuildAPIError as exc:

@@ -8,6 +8,7 @@ import sys
 from buildapi.cli.databases import open_databases
 from buildapi.config import Settings
 from buildapi.db.compatibility import refuse_unsupported_schema
+from buildapi.metrics import multiprocess_dir, serve_agent_metrics
 
 AGENT_IDLE_SECONDS = 5.0
 
@@ -25,9 +26,14 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    multiprocess_dir()  # a bad PROMETHEUS_MULTIPROC_DIR stops here, in one line
     databases = open_databases(settings, "agent")
+    metrics_server = None
     try:
         refuse_unsupported_schema(databases.schedulerdb)
+        metrics_server = serve_agent_metrics(
+            settings.agent_metrics_host, settings.agent_metrics_port
+        )
         with agent_of(settings, databases, load_layout(settings)) as agent:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: agent.stop())
@@ -37,5 +43,7 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"agent consuming {settings.broker_agent_queue}; Ctrl-C stops", flush=True)
                 agent.run()
     finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
         databases.dispose()
     return 0

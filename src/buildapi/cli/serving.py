@@ -20,6 +20,7 @@ from buildapi.config import Settings
 from buildapi.db.compatibility import refuse_unsupported_schema
 from buildapi.db.engines import Databases
 from buildapi.errors import ConfigError
+from buildapi.metrics import multiprocess_dir, shared_metrics_directory
 from buildapi.secret import server_secret
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ WORKER_HEALTHCHECK_SECONDS = 30
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.layout import load_layout
 
+    multiprocess_dir()  # a bad PROMETHEUS_MULTIPROC_DIR stops here, in one line
     if settings.web_workers > 1 and settings.broker_url.startswith("memory://"):
         print(
             f"buildapi web: {settings.web_workers} workers cannot share the in-process broker of "
@@ -88,6 +90,7 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.farm.launch import RunningFarm, build_farm, with_free_ports
     from buildapi.layout import load_layout
 
+    multiprocess_dir()
     listener = listen(settings)
     with _closed_on_error(listener):
         databases = create_databases(settings)
@@ -210,16 +213,17 @@ def serve_workers(settings: Settings, listener: socket.socket) -> None:
 
     from buildapi.web.worker import WORKER_APP, worker_environment
 
-    os.environ.update(worker_environment(settings))
-    config = _server_config(
-        settings,
-        WORKER_APP,
-        workers=settings.web_workers,
-        factory=True,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
-    _announce(settings, f" with {settings.web_workers} workers")
-    Multiprocess(config, sockets=[listener]).run()
+    with shared_metrics_directory() as metrics_environment:
+        os.environ.update({**worker_environment(settings), **metrics_environment})
+        config = _server_config(
+            settings,
+            WORKER_APP,
+            workers=settings.web_workers,
+            factory=True,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
+        _announce(settings, f" with {settings.web_workers} workers")
+        Multiprocess(config, sockets=[listener]).run()
 
 
 def _server_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Config:
@@ -233,6 +237,8 @@ def _server_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Conf
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
         **options,
     )

@@ -24,6 +24,7 @@ from buildapi.db.queries.jobrequests import (
 )
 from buildapi.db.queries.write_quotas import Quota
 from buildapi.errors import RateLimited, Unavailable, Unprocessable
+from buildapi.selfserve import job_events
 from buildapi.selfserve.broker import FINISHED, Broker, Message, QueueConsumer, dead_letter
 from buildapi.selfserve.relay import Relay
 
@@ -76,7 +77,7 @@ class JobPipeline:
                 outcome.retry_after,
             )
         if outcome.created:
-            log.info("job %d recorded (%s by %s)", outcome.id, job.action, job.who)
+            job_events.recorded(outcome.id, job)
             self.relay.wake()
         return outcome.id
 
@@ -87,16 +88,19 @@ class JobPipeline:
             log.error("result without a request_id or body, kept as a dead letter: %r", body)
             dead_letter(self.broker, body, "result without request_id or body", message)
             return
+        now = self.clock()
         try:
             with self.databases.writer("buildapi_db") as connection:
-                found = complete_job(connection, request_id, body, int(self.clock()))
+                answer = complete_job(connection, request_id, body, int(now))
         except SQLAlchemyError as exc:
             log.warning("cannot store the result of job %s (%s); retrying", request_id, exc)
             self._stop.wait(RETRY_PAUSE_SECONDS)
             message.requeue()
             return
-        if not found:
+        if answer is None:
             log.warning("result for unknown job %s dropped", request_id)
+        else:
+            job_events.answered(request_id, answer, now)
         message.ack()
 
     def start(self) -> None:

@@ -24,6 +24,7 @@ from buildapi.db.queries.jobrequests import (
     mark_published,
     release,
 )
+from buildapi.selfserve import job_events
 from buildapi.selfserve.broker import REQUESTS, Broker, BrokerDown
 from buildapi.selfserve.confirms import ConfirmedBatches
 from buildapi.selfserve.messages import JobRequest, Outcome
@@ -87,7 +88,7 @@ class Relay:
         with self.databases.writer("buildapi_db") as connection:
             mark_published(connection, ids)
         for job in claimed.due:
-            log.info("job %d sent (%s by %s)", job.id, job.action, job.who)
+            job_events.sent(job.id, job.action, job.who)
         return len(ids)
 
     def run(self) -> None:
@@ -125,7 +126,9 @@ class Relay:
         with self.databases.writer("buildapi_db") as connection:
             for job in jobs:
                 message = {"request_id": job.id, "body": answer.as_body()}
-                complete_job(connection, job.id, message, now)
+                answer = complete_job(connection, job.id, message, now)
+                if answer is not None:
+                    job_events.answered(job.id, answer, now)
                 log.error("job %d (%s by %s) given up: %s", job.id, job.action, job.who, answer.msg)
 
 

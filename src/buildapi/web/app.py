@@ -27,6 +27,7 @@ from buildapi.selfserve.jobs import JobPipeline
 from buildapi.web.auth import reader
 from buildapi.web.deps import AppState
 from buildapi.web.errors import install_error_handlers
+from buildapi.web.instrument import MountLabel, RequestObserver, RouteRecorder
 from buildapi.web.negotiation import (
     HeadMiddleware,
     MethodOverrideMiddleware,
@@ -110,22 +111,26 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
     install_openapi(api)
     for router, is_read in ROUTERS:
         api.include_router(router, dependencies=[Depends(reader)] if is_read else [])
-    api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    api.mount(CHART_JS_MOUNT, StaticFiles(directory=CHART_JS_DIR, check_dir=False), name="chart.js")
+    static = StaticFiles(directory=STATIC_DIR)
+    chart_js = StaticFiles(directory=CHART_JS_DIR, check_dir=False)
+    api.mount("/static", MountLabel(static, "/static"), name="static")
+    api.mount(CHART_JS_MOUNT, MountLabel(chart_js, CHART_JS_MOUNT), name="chart.js")
     api.state.templates.env.globals["nav"] = [
         section for section in served_sections(api.router.routes) if section.in_header
     ]
+    api.add_middleware(RouteRecorder)  # the innermost: added first
     api.add_middleware(MethodOverrideMiddleware)
     api.add_middleware(HeadMiddleware)
     return api
 
 
 def create_app(settings: Settings, databases: Databases, layout: FarmLayout) -> ASGIApp:
-    """The ASGI app to serve: the API under `mount_prefix`, with trailing slashes redirected."""
+    """The ASGI app to serve: the API under `mount_prefix`, with trailing slashes redirected,
+    every request observed (web/instrument.py)."""
     api = create_api(settings, databases, layout)
     prefix = settings.mount_prefix
     if not prefix:
-        return TrailingSlashMiddleware(api)
+        return RequestObserver(TrailingSlashMiddleware(api), settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -133,7 +138,7 @@ def create_app(settings: Settings, databases: Databases, layout: FarmLayout) -> 
             yield
 
     outer = Starlette(routes=[Mount(prefix, app=api)], lifespan=lifespan)
-    return TrailingSlashMiddleware(outer, prefix)
+    return RequestObserver(TrailingSlashMiddleware(outer, prefix), settings)
 
 
 async def _refresh_layout(layout: FarmLayout) -> None:

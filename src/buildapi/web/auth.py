@@ -79,10 +79,14 @@ def _identity(request: Request, state: AppState) -> Identity | None:
 
 
 def _checked_identity(request: Request, state: AppState) -> Identity | None:
+    """The identity, also kept on the request for its log line."""
     try:
-        return _identity(request, state)
+        identity = _identity(request, state)
     except SQLAlchemyError as exc:
         raise Unavailable("cannot check credentials: the buildapi database is unavailable") from exc
+    if identity is not None:
+        request.state.user = identity.user
+    return identity
 
 
 async def reader(request: Request, state: State) -> Identity | None:

@@ -41,7 +41,7 @@ def worker_settings() -> Settings:
 
 def create_worker_app() -> ASGIApp:
     settings = worker_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     databases = Databases.from_settings(settings)
     atexit.register(databases.dispose)
     app = create_app(settings, databases, load_layout(settings))

@@ -283,22 +283,43 @@ def forget_sends(connection: Connection) -> int:
         return result.rowcount
 
 
-def complete_job(connection: Connection, job_id: int, message: dict[str, Any], now: int) -> bool:
-    """Store the agent's answer; False when there is no such job. Repeating it is harmless:
+@dataclass(frozen=True)
+class Answered:
+    """The job an answer was stored on; `first` is False for a repeated answer, which
+    changed nothing."""
+
+    action: str
+    who: str
+    when: int
+    first: bool
+
+
+def complete_job(
+    connection: Connection, job_id: int, message: dict[str, Any], now: int
+) -> Answered | None:
+    """Store the agent's answer; None when there is no such job. Repeating it is harmless:
     the first answer stays."""
     with connection.begin():
+        query = select(jobrequests.c.action, jobrequests.c.who, jobrequests.c.when)
+        row = connection.execute(query.where(jobrequests.c.id == job_id)).first()
+        if row is None:
+            return None
         result = connection.execute(
             update(jobrequests)
             .where(jobrequests.c.id == job_id, jobrequests.c.completed_at.is_(None))
             .values(completed_at=now, complete_data=json.dumps(message), state=COMPLETE)
         )
-        if result.rowcount:
-            return True
-        found = connection.execute(select(jobrequests.c.id).where(jobrequests.c.id == job_id))
-        return found.first() is not None
+        action, who, when = row
+        return Answered(action, who, when, first=bool(result.rowcount))
 
 
-def count_by_state(connection: Connection) -> dict[str, int]:
-    query = select(jobrequests.c.state, func.count()).group_by(jobrequests.c.state)
+def count_unanswered(connection: Connection) -> dict[str, int]:
+    """Unanswered job requests by state, on the state index: a count that grows with the
+    work outstanding, not with the years of answered jobs."""
+    query = (
+        select(jobrequests.c.state, func.count())
+        .where(jobrequests.c.state.in_(UNANSWERED))
+        .group_by(jobrequests.c.state)
+    )
     with connection.begin():
         return {state: count for state, count in connection.execute(query)}

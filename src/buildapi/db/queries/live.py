@@ -214,3 +214,23 @@ def push_counts(
     inner = pushes.subquery()
     query = select(inner.c.author, func.count()).group_by(inner.c.author)
     return {author: count for author, count in connection.execute(query).all()}
+
+
+def pending_by_builder(connection: Connection) -> dict[str, int]:
+    """How many requests of each builder no master has claimed: one grouped count on the
+    (complete, claimed_at) index, cheap enough for every metrics scrape."""
+    return _count_by_builder(connection, buildrequests.c.claimed_at == 0)
+
+
+def claimed_by_builder(connection: Connection) -> dict[str, int]:
+    """How many requests of each builder a master has claimed and not completed (running)."""
+    return _count_by_builder(connection, buildrequests.c.claimed_at > 0)
+
+
+def _count_by_builder(connection: Connection, claimed: ColumnElement[bool]) -> dict[str, int]:
+    query = (
+        select(buildrequests.c.buildername, func.count())
+        .where(buildrequests.c.complete == 0, claimed)
+        .group_by(buildrequests.c.buildername)
+    )
+    return {name: count for name, count in connection.execute(query).all()}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from buildapi.db.queries.jobrequests import COMPLETE, PUBLISHED, RECORDED, count_by_state
+from buildapi.metrics import process_registry
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.responses import STATIC_DIR, render
+from buildapi.web.scraped import Readings
 from buildapi.web.sections import served_sections
 
 router = APIRouter()
@@ -36,41 +36,17 @@ async def favicon() -> Response:
     return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
-@router.get("/metrics", summary="Prometheus metrics: job requests by state, broker queues")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: requests, job requests, agents, queues and pools",
+)
 async def metrics(state: State) -> Response:
-    registry = await run_in_threadpool(_collect, state)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(await run_in_threadpool(_exposition, state), media_type=CONTENT_TYPE_LATEST)
 
 
-def _collect(state: AppState) -> CollectorRegistry:
-    """Read at scrape time: the numbers live in the database and the broker, shared by every
-    web worker, so no process keeps counters of its own."""
-    registry = CollectorRegistry()
-    jobs = Gauge(
-        "buildapi_jobrequests", "Job requests by pipeline state", ["state"], registry=registry
-    )
-    try:
-        with state.databases.buildapi_db.connect() as connection:
-            counts = count_by_state(connection)
-    except SQLAlchemyError:
-        counts = None
-    Gauge("buildapi_db_up", "Whether the buildapi database answered", registry=registry).set(
-        counts is not None
-    )
-    for name in (RECORDED, PUBLISHED, COMPLETE):
-        jobs.labels(state=name).set((counts or {}).get(name, 0))
-    queues = Gauge(
-        "buildapi_broker_queue_messages",
-        "Messages waiting in each queue (dead: messages no agent understood)",
-        ["queue"],
-        registry=registry,
-    )
-    broker = state.pipeline.broker
-    try:
-        for key, depth in broker.queue_depths().items():
-            queues.labels(queue=key).set(depth)
-        up = True
-    except Exception:  # whatever the transport raises, the broker is down for us
-        up = False
-    Gauge("buildapi_broker_up", "Whether the broker answered", registry=registry).set(up)
-    return registry
+def _exposition(state: AppState) -> bytes:
+    """What the processes observed (every process's, with a shared multiprocess directory),
+    then what the databases and the broker say now."""
+    readings = CollectorRegistry(auto_describe=False)
+    readings.register(Readings.of(state))
+    return generate_latest(process_registry()) + generate_latest(readings)
