@@ -17,6 +17,7 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
 
     from buildapi.agent.launch import agent_of
     from buildapi.layout import load_layout
+    from buildapi.selfserve.broker import Broker
 
     if settings.broker_url.startswith("memory://"):
         print(
@@ -28,6 +29,7 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
     databases = open_databases(settings, "agent")
     try:
         refuse_unsupported_schema(databases.schedulerdb)
+        Broker(settings).verify_queues()
         with agent_of(settings, databases, load_layout(settings)) as agent:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: agent.stop())

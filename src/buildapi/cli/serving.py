@@ -28,12 +28,14 @@ DEMO_USER = "demo@example.com"
 
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.layout import load_layout
+    from buildapi.selfserve.broker import Broker
 
     listener = listen(settings)
     with _closed_on_error(listener):
         databases = open_databases(settings, "web")
     try:
         refuse_unsupported_schema(databases.schedulerdb)
+        Broker(settings).verify_queues()
         serve(settings, load_layout(settings), databases, listener)
     finally:
         databases.dispose()
