@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, select, text
 from buildapi.agent.launch import agent_in_background
 from buildapi.db.engines import normalize_url
 from buildapi.db.schema.scheduler import buildrequests, builds
-from buildapi.selfserve.broker import DEAD, REQUESTS, Broker
+from buildapi.selfserve.broker import DEAD, FINISHED, REQUESTS, Broker
 from buildapi.selfserve.messages import JobRequest
 from buildapi.selfserve.queues import retry_key
 from tests.databases import database_urls
@@ -220,9 +220,17 @@ def snapshot(farmed: Farmed, brid: int) -> Any:
 
 @contextlib.contextmanager
 def scheduler_locked(farmed: Farmed) -> Iterator[None]:
-    """A write lock on the SQLite scheduler database, held until the block ends: readers go on,
-    writers wait `sqlite_busy_timeout_seconds` and then fail."""
-    lock = sqlite3.connect(farmed.databases.schedulerdb.url.database, isolation_level=None)
+    """A write lock on the SQLite scheduler database, held until the block ends."""
+    with sqlite_locked(farmed.databases.schedulerdb.url.database):
+        yield
+
+
+@contextlib.contextmanager
+def sqlite_locked(path: str | None) -> Iterator[None]:
+    """A write lock on an SQLite database, held until the block ends: readers go on, writers
+    wait `sqlite_busy_timeout_seconds` and then fail."""
+    assert path, "an SQLite database file"
+    lock = sqlite3.connect(path, isolation_level=None)
     try:
         lock.execute("BEGIN IMMEDIATE")
         yield
@@ -323,4 +331,39 @@ def test_a_locked_scheduler_database_is_retried_after_the_delay_not_dead_lettere
         broker.close()
         assert depths[DEAD] == depths[retry_key(REQUESTS)] == 0
         assert rebuilt(farmed) == before + 1
+        assert markers(farmed, job_id) == 1
+
+
+def test_a_result_the_web_cannot_store_now_is_retried_not_dead_lettered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The web's results consumer meets its own database locked more times than the delivery
+    limit; the answer is stored once the lock goes."""
+    with (
+        seeded_farm(
+            tmp_path,
+            broker_url=service_url("amqp"),
+            broker_delivery_limit=1,
+            broker_retry_delay_seconds=0.5,
+            sqlite_busy_timeout_seconds=0.2,
+        ) as farmed,
+        web_client(farmed) as (client, headers),
+    ):
+        job_id = post_rebuild(client, headers, a_build(farmed), 1)
+        wait_until(lambda: farmed.job(job_id).state == "published", 30, "the job published")
+        storing = f"cannot store the result of job {job_id}"
+        with (
+            sqlite_locked(farmed.databases.buildapi_db.url.database),
+            agent_in_background(farmed.settings, farmed.databases, farmed.layout),
+        ):
+            wait_until(
+                lambda: sum(storing in record.getMessage() for record in caplog.records) >= 4,
+                30,
+                "four tries to store the answer",
+            )
+        assert farmed.wait_for_job(job_id, timeout=60) == {"errors": False, "msg": "Ok"}
+        broker = Broker(farmed.settings)
+        depths = broker.queue_depths()
+        broker.close()
+        assert depths[DEAD] == depths[retry_key(FINISHED)] == 0
         assert markers(farmed, job_id) == 1

@@ -33,6 +33,7 @@ from buildapi.selfserve.broker import (
     Message,
     QueueConsumer,
     dead_letter,
+    retry_later,
 )
 from buildapi.selfserve.messages import JobRequest
 
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 UNRECORDABLE = "Couldn't create JobRequest row; nothing was done"
 OUTBOX_BATCH = 500
-RETRY_PAUSE_SECONDS = 1.0
 RATE_WINDOW_SECONDS = 60
 
 
@@ -114,8 +114,7 @@ class JobPipeline:
                 found = complete_job(connection, request_id, body, int(self.clock()))
         except SQLAlchemyError as exc:
             log.warning("cannot store the result of job %s (%s); retrying", request_id, exc)
-            self._stop.wait(RETRY_PAUSE_SECONDS)
-            message.requeue()
+            retry_later(self.broker, FINISHED, body, message, self._stop)
             return
         if not found:
             log.warning("result for unknown job %s dropped", request_id)
