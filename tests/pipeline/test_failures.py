@@ -263,8 +263,13 @@ def test_a_job_whose_agent_keeps_dying_ends_in_the_dead_letter_queue(tmp_path: P
             for delivery in range(1, limit + 2):
                 with running(
                     ["agent"], env=settings_env(farmed.settings), ready="agent consuming"
-                ) as (agent, _output):
+                ) as (agent, output):
                     wait_until(lambda: depth(REQUESTS) == 1, 30, f"delivery {delivery}")
+                    if delivery > 1:
+                        earlier = (
+                            f"job {poison} delivered again (earlier deliveries: {delivery - 1})"
+                        )
+                        output.wait_for(earlier, 30)
                     agent.send_signal(signal.SIGKILL)
                     agent.wait(timeout=30)
                 if delivery <= limit:

@@ -52,7 +52,8 @@ class Agent:
             return
         if message.delivery_info.get("redelivered"):
             log.warning(
-                "job %d delivered again (earlier deliveries: %s): an agent died holding it",
+                "job %d delivered again (earlier deliveries: %s): its agent died or lost the"
+                " broker while holding it",
                 job.request_id,
                 message.headers.get("x-delivery-count", "unknown"),
             )
