@@ -72,8 +72,7 @@ def seeded_farm(directory: Path, **overrides: Any) -> Iterator[Farmed]:
     settings = load_settings(
         data_dir=directory,
         builders_url=str(small_builders(directory)),
-        outbox_every_seconds=0.5,
-        **{**broker_names(), **overrides},
+        **{"outbox_every_seconds": 0.5, **broker_names(), **overrides},
     )
     settings = with_free_ports(settings, load_layout(settings))
     layout = load_layout(settings)
