@@ -31,6 +31,8 @@ CONFIG_ENV = "BUILDAPI_CONFIG"
 MIN_SECRET_LENGTH = 32
 # The kinds of farm an agent can act on; agent/launch.py builds each.
 AgentBackend = Literal["buildbot08"]
+# How the broker's queues are declared; selfserve/queues.py holds each type's arguments.
+QueueType = Literal["quorum", "classic"]
 # Every priority a write may set; the ceilings of policy_priority_ceiling lie inside it.
 PRIORITY_RANGE = (-1000, 1000)
 # In the policy keys: the entry for unlisted branches (or users of no listed group), and the
@@ -82,6 +84,33 @@ class Settings(BaseSettings):
     )
     broker_heartbeat_seconds: int = Field(
         60, ge=0, description="AMQP heartbeat interval; 0 turns heartbeats off."
+    )
+    broker_queue_type: QueueType = Field(
+        "quorum",
+        description=(
+            "Type of the job-request and results queues on RabbitMQ: quorum (replicated, with a "
+            "delivery limit and dead-lettering), or classic, the declaration without arguments "
+            "of brokers set up before quorum queues."
+        ),
+    )
+    broker_delivery_limit: int = Field(
+        5,
+        ge=1,
+        description=(
+            "Quorum queues: deliveries a message may lose (its consumer died holding it) before "
+            "the broker moves it to the dead-letter queue."
+        ),
+    )
+    broker_prefetch_count: int = Field(
+        1, ge=1, description="Unacknowledged messages each consumer may hold at once."
+    )
+    broker_retry_delay_seconds: float = Field(
+        5.0,
+        gt=0,
+        description=(
+            "How long a message that could not be handled now (its database away) waits before "
+            "it is delivered again."
+        ),
     )
     outbox_every_seconds: float = Field(
         5.0, gt=0, description="How often the relay looks for job requests to send (again)."

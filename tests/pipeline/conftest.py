@@ -17,17 +17,27 @@ from buildapi.clock import VirtualClock
 from buildapi.config import Settings, load_settings
 from buildapi.db.engines import Databases
 from buildapi.db.schema.buildapi import jobrequests
+from buildapi.db.schema.scheduler import (
+    buildrequests,
+    builds,
+    buildsets,
+    selfserve_actions,
+    sourcestamps,
+)
 from buildapi.db.setup import init_databases
 from buildapi.farm.farm import Farm
 from buildapi.farm.launch import with_free_ports
 from buildapi.farm.server import FarmServer
 from buildapi.layout import FarmLayout, load_layout
+from buildapi.selfserve.broker import Broker
 from tests.conftest import broker_names, make_client
 from tests.processes import wait_until
 from tests.tokens import make_token
 from tests.unit.farm.conftest import BUSY, START, small_builders
 
 USER = "dev@example.com"
+BRANCH = "mozilla-inbound"
+REBUILT = f"Self-serve: Rebuilt by {USER}"
 
 
 @dataclass
@@ -62,8 +72,7 @@ def seeded_farm(directory: Path, **overrides: Any) -> Iterator[Farmed]:
     settings = load_settings(
         data_dir=directory,
         builders_url=str(small_builders(directory)),
-        outbox_every_seconds=0.5,
-        **{**broker_names(), **overrides},
+        **{"outbox_every_seconds": 0.5, **broker_names(), **overrides},
     )
     settings = with_free_ports(settings, load_layout(settings))
     layout = load_layout(settings)
@@ -87,6 +96,49 @@ def seeded_farm(directory: Path, **overrides: Any) -> Iterator[Farmed]:
     finally:
         server.stop()
         databases.dispose()
+        delete_broker_objects(settings)
+
+
+def delete_broker_objects(settings: Settings) -> None:
+    """Delete the test's own queues and exchange: the RabbitMQ server is shared and outlives
+    every test."""
+    broker = Broker(settings)
+    with broker.connect() as connection:
+        channel = connection.channel()
+        for queue in broker.queues.values():
+            queue(channel).delete()
+        broker.exchange(channel).delete()
+
+
+def a_build(farmed: Farmed) -> int:
+    """The newest build on BRANCH."""
+    return farmed.scalar(
+        select(builds.c.id)
+        .join(buildrequests, buildrequests.c.id == builds.c.brid)
+        .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
+        .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
+        .where(sourcestamps.c.branch == "integration/mozilla-inbound")
+        .order_by(builds.c.id.desc())
+        .limit(1)
+    )
+
+
+def rebuilt(farmed: Farmed) -> int:
+    return farmed.count(buildsets, buildsets.c.reason == REBUILT)
+
+
+def markers(farmed: Farmed, job_id: int) -> int:
+    return farmed.count(selfserve_actions, selfserve_actions.c.job_id == job_id)
+
+
+def post_rebuild(client: httpx.Client, headers: dict, build_id: int, count: int) -> int:
+    response = client.post(
+        f"/self-serve/{BRANCH}/build",
+        data={"build_id": build_id, "count": count},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["request_id"]
 
 
 @contextlib.contextmanager

@@ -3,10 +3,15 @@ lock is needed): no accepted job request is lost or carried out twice."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
+import sqlite3
 import subprocess
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +21,26 @@ from sqlalchemy import create_engine, select, text
 
 from buildapi.agent.launch import agent_in_background
 from buildapi.db.engines import normalize_url
-from buildapi.db.schema.scheduler import (
-    buildrequests,
-    builds,
-    buildsets,
-    selfserve_actions,
-    sourcestamps,
-)
-from buildapi.selfserve.broker import REQUESTS, Broker
+from buildapi.db.schema.scheduler import buildrequests, builds
+from buildapi.selfserve.broker import DEAD, FINISHED, REQUESTS, Broker
 from buildapi.selfserve.messages import JobRequest
+from buildapi.selfserve.queues import retry_key
 from tests.databases import database_urls
-from tests.pipeline.conftest import USER, Farmed, seeded_farm, settings_env, web_client
-from tests.processes import free_port, running, wait_until
+from tests.pipeline.conftest import (
+    BRANCH,
+    USER,
+    Farmed,
+    a_build,
+    markers,
+    post_rebuild,
+    rebuilt,
+    seeded_farm,
+    settings_env,
+    web_client,
+)
+from tests.processes import Output, free_port, running, wait_until
 from tests.services import required, service_url
 from tests.tokens import make_token
-
-BRANCH = "mozilla-inbound"
-REBUILT = f"Self-serve: Rebuilt by {USER}"
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -40,37 +48,6 @@ def rabbitmqctl(*args: str) -> None:
         reason = "rabbitmqctl not on PATH; the broker-restart test needs it"
         pytest.fail(reason) if required() else pytest.skip(reason)
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
-def a_build(farmed: Farmed) -> int:
-    """The newest build on BRANCH."""
-    return farmed.scalar(
-        select(builds.c.id)
-        .join(buildrequests, buildrequests.c.id == builds.c.brid)
-        .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
-        .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
-        .where(sourcestamps.c.branch == "integration/mozilla-inbound")
-        .order_by(builds.c.id.desc())
-        .limit(1)
-    )
-
-
-def rebuilt(farmed: Farmed) -> int:
-    return farmed.count(buildsets, buildsets.c.reason == REBUILT)
-
-
-def markers(farmed: Farmed, job_id: int) -> int:
-    return farmed.count(selfserve_actions, selfserve_actions.c.job_id == job_id)
-
-
-def post_rebuild(client: httpx.Client, headers: dict, build_id: int, count: int) -> int:
-    response = client.post(
-        f"/self-serve/{BRANCH}/build",
-        data={"build_id": build_id, "count": count},
-        headers=headers,
-    )
-    assert response.status_code == 202, response.text
-    return response.json()["request_id"]
 
 
 def test_broker_restart_between_accept_and_delivery(tmp_path: Path) -> None:
@@ -239,3 +216,175 @@ def snapshot(farmed: Farmed, brid: int) -> Any:
         request = connection.execute(select(buildrequests).where(buildrequests.c.id == brid)).one()
         build = connection.execute(select(builds).where(builds.c.brid == brid)).all()
     return tuple(request), [tuple(row) for row in build]
+
+
+# The outbox sends again a job whose publish has not been marked within its period, which a
+# loaded machine can make happen; the harmless copy would upset the counts of messages below.
+QUIET_OUTBOX = 300.0
+
+
+def assert_drained(farmed: Farmed, key: str) -> None:
+    """Nothing left in `key`'s queue and its retry queue, and nothing dead-lettered."""
+    broker = Broker(farmed.settings)
+    try:
+        wait_until(
+            lambda: broker.queue_depths()[key] == broker.queue_depths()[retry_key(key)] == 0,
+            30,
+            f"the {key} queue and its retry queue drained",
+        )
+        assert broker.queue_depths()[DEAD] == 0
+    finally:
+        broker.close()
+
+
+@contextlib.contextmanager
+def scheduler_locked(farmed: Farmed) -> Iterator[None]:
+    """A write lock on the SQLite scheduler database, held until the block ends."""
+    with sqlite_locked(farmed.databases.schedulerdb.url.database):
+        yield
+
+
+@contextlib.contextmanager
+def sqlite_locked(path: str | None) -> Iterator[None]:
+    """A write lock on an SQLite database, held until the block ends: readers go on, writers
+    wait `sqlite_busy_timeout_seconds` and then fail."""
+    assert path, "an SQLite database file"
+    lock = sqlite3.connect(path, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        yield
+        lock.execute("ROLLBACK")
+    finally:
+        lock.close()
+
+
+def test_a_job_whose_agent_keeps_dying_ends_in_the_dead_letter_queue(tmp_path: Path) -> None:
+    """Each agent takes the job and dies holding it (SIGKILL while it waits on the locked
+    database); after the delivery limit the broker moves the job to the dead-letter queue, and
+    the job behind it is carried out."""
+    limit = 2
+    with (
+        seeded_farm(
+            tmp_path,
+            broker_url=service_url("amqp"),
+            broker_delivery_limit=limit,
+            sqlite_busy_timeout_seconds=120.0,
+            outbox_every_seconds=QUIET_OUTBOX,
+        ) as farmed,
+        web_client(farmed) as (client, headers),
+    ):
+        before = rebuilt(farmed)
+        broker = Broker(farmed.settings)
+        depth = lambda key: broker.queue_depths()[key]  # noqa: E731
+        with scheduler_locked(farmed):
+            poison = post_rebuild(client, headers, a_build(farmed), 1)
+            behind = post_rebuild(client, headers, a_build(farmed), 1)
+            wait_until(lambda: depth(REQUESTS) == 2, 30, "both jobs on the queue")
+            for delivery in range(1, limit + 2):
+                with running(
+                    ["agent"], env=settings_env(farmed.settings), ready="agent consuming"
+                ) as (agent, output):
+                    wait_until(lambda: depth(REQUESTS) == 1, 30, f"delivery {delivery}")
+                    if delivery > 1:
+                        earlier = (
+                            f"job {poison} delivered again (earlier deliveries: {delivery - 1})"
+                        )
+                        output.wait_for(earlier, 30)
+                    agent.send_signal(signal.SIGKILL)
+                    agent.wait(timeout=30)
+                if delivery <= limit:
+                    wait_until(lambda: depth(REQUESTS) == 2, 30, "the job back on the queue")
+            wait_until(lambda: depth(DEAD) == 1, 30, "the job in the dead-letter queue")
+            assert depth(REQUESTS) == 1
+        with agent_in_background(farmed.settings, farmed.databases, farmed.layout):
+            assert farmed.wait_for_job(behind, timeout=60) == {"errors": False, "msg": "Ok"}
+        dead = dead_letters(broker)
+        broker.close()
+        assert [body["body"]["request_id"] for body, _ in dead] == [poison]
+        assert dead[0][1]["x-first-death-reason"] == "delivery_limit"
+        assert farmed.job(poison).completed_at is None
+        assert markers(farmed, poison) == 0
+        assert rebuilt(farmed) == before + 1
+
+
+def dead_letters(broker: Broker) -> list[tuple[Any, dict[str, Any]]]:
+    """The bodies and headers in the dead-letter queue, taken off it."""
+    taken = []
+    with broker.connect() as connection:
+        queue = broker.queues[DEAD](connection.channel())
+        while (message := queue.get(no_ack=True)) is not None:
+            taken.append((message.payload, message.headers))
+    return taken
+
+
+def retry_times(output: Output, job_id: int, count: int) -> list[datetime]:
+    """When the agent logged its first `count` "cannot be carried out now" lines for the job."""
+    lines = [output.wait_for(f"job {job_id} cannot be carried out now", 30) for _ in range(count)]
+    return [datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f") for line in lines]
+
+
+def test_a_locked_scheduler_database_is_retried_after_the_delay_not_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    """More tries than the delivery limit while the database is locked, each after the delay;
+    the job is carried out once the lock goes, and nothing is dead-lettered."""
+    delay = 1.0
+    with (
+        seeded_farm(
+            tmp_path,
+            broker_url=service_url("amqp"),
+            broker_delivery_limit=1,
+            broker_retry_delay_seconds=delay,
+            sqlite_busy_timeout_seconds=0.2,
+            outbox_every_seconds=QUIET_OUTBOX,
+        ) as farmed,
+        web_client(farmed) as (client, headers),
+        running(["agent"], env=settings_env(farmed.settings), ready="agent consuming") as (
+            _agent,
+            output,
+        ),
+    ):
+        before = rebuilt(farmed)
+        with scheduler_locked(farmed):
+            job_id = post_rebuild(client, headers, a_build(farmed), 1)
+            tries = retry_times(output, job_id, 4)
+            assert farmed.job(job_id).completed_at is None
+        gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(tries)]
+        assert min(gaps) >= delay - 0.1, gaps
+        assert farmed.wait_for_job(job_id, timeout=60) == {"errors": False, "msg": "Ok"}
+        assert_drained(farmed, REQUESTS)
+        assert rebuilt(farmed) == before + 1
+        assert markers(farmed, job_id) == 1
+
+
+def test_a_result_the_web_cannot_store_now_is_retried_not_dead_lettered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The web's results consumer meets its own database locked more times than the delivery
+    limit; the answer is stored once the lock goes."""
+    with (
+        seeded_farm(
+            tmp_path,
+            broker_url=service_url("amqp"),
+            broker_delivery_limit=1,
+            broker_retry_delay_seconds=0.5,
+            sqlite_busy_timeout_seconds=0.2,
+            outbox_every_seconds=QUIET_OUTBOX,
+        ) as farmed,
+        web_client(farmed) as (client, headers),
+    ):
+        job_id = post_rebuild(client, headers, a_build(farmed), 1)
+        wait_until(lambda: farmed.job(job_id).state == "published", 30, "the job published")
+        storing = f"cannot store the result of job {job_id}"
+        with (
+            sqlite_locked(farmed.databases.buildapi_db.url.database),
+            agent_in_background(farmed.settings, farmed.databases, farmed.layout),
+        ):
+            wait_until(
+                lambda: sum(storing in record.getMessage() for record in caplog.records) >= 4,
+                30,
+                "four tries to store the answer",
+            )
+        assert farmed.wait_for_job(job_id, timeout=60) == {"errors": False, "msg": "Ok"}
+        assert_drained(farmed, FINISHED)
+        assert markers(farmed, job_id) == 1

@@ -1,6 +1,8 @@
 """The agent's loop: take a job request off the broker, carry it out through the dispatcher,
 publish the result, and only then ack, so a crash at any point means a redelivery, which the
-ledger answers from its record instead of acting twice."""
+ledger answers from its record instead of acting twice. A job that cannot be carried out now
+(its database away) is delivered again after `broker_retry_delay_seconds`; one whose agents
+keep dying is moved to the dead-letter queue by the broker (quorum queues' delivery limit)."""
 
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ from buildapi.selfserve.broker import (
     Message,
     QueueConsumer,
     dead_letter,
+    retry_later,
 )
 from buildapi.selfserve.messages import ACTIONS, JobRequest, MalformedRequest, Outcome
 
 log = logging.getLogger(__name__)
 
-RETRY_PAUSE_SECONDS = 2.0
 # The actions are the known ones (JobRequest checks), so the label has a bounded set of values.
 ACTION_SECONDS = Histogram(
     "buildapi_agent_action_duration_seconds",
@@ -78,13 +80,25 @@ class Agent:
             self._answer_malformed(body, str(exc))
             dead_letter(self.broker, body, str(exc), message)
             return
+        if message.delivery_info.get("redelivered"):
+            log.warning(
+                "job %d delivered again (earlier deliveries: %s): its agent died or lost the"
+                " broker while holding it",
+                job.request_id,
+                message.headers.get("x-delivery-count", "unknown"),
+            )
         started = time.perf_counter()
         try:
             outcome = self.dispatcher.perform(job)
         except RetryLater as exc:
             ACTION_RETRIES.labels(action=job.action).inc()
-            log.warning("job %d cannot be carried out now (%s); retrying", job.request_id, exc)
-            self._give_back(message)
+            log.warning(
+                "job %d cannot be carried out now (%s); retrying in %g s",
+                job.request_id,
+                exc,
+                self.broker.retry_delay,
+            )
+            retry_later(self.broker, REQUESTS, body, message, self._stop)
             return
         except Exception:  # a bug must not stall the queue: answer and move on
             log.exception("job %d (%s) failed", job.request_id, job.action)
@@ -111,7 +125,7 @@ class Agent:
         except BrokerDown as exc:
             # Redelivered later, and then the ledger answers from its record.
             log.warning("cannot publish the result of job %d (%s)", job.request_id, exc)
-            self._give_back(message)
+            retry_later(self.broker, REQUESTS, body, message, self._stop)
             return
         message.ack()
 
@@ -148,14 +162,6 @@ class Agent:
     def stop(self) -> None:
         self._stop.set()
         self.consumer.stop()
-
-    def _give_back(self, message: Message) -> None:
-        """Requeue after a pause; if the connection is gone the broker requeues it anyway."""
-        self._stop.wait(RETRY_PAUSE_SECONDS)
-        try:
-            message.requeue()
-        except Exception as exc:  # a dead channel: the broker redelivers unacked messages
-            log.warning("could not requeue (%s); the broker will redeliver", exc)
 
     def _answer_malformed(self, body: Any, reason: str) -> None:
         """A malformed request that still names its job gets an error answer, so the job does

@@ -18,6 +18,7 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
 
     from buildapi.agent.launch import agent_of
     from buildapi.layout import load_layout
+    from buildapi.selfserve.broker import Broker
 
     if settings.broker_url.startswith("memory://"):
         print(
@@ -31,6 +32,7 @@ def run_agent(args: argparse.Namespace, settings: Settings) -> int:
     metrics_server = None
     try:
         refuse_unsupported_schema(databases.schedulerdb)
+        Broker(settings).verify_queues()
         metrics_server = serve_agent_metrics(
             settings.agent_metrics_host, settings.agent_metrics_port
         )

@@ -39,6 +39,7 @@ WORKER_HEALTHCHECK_SECONDS = 30
 
 def run_web(_args: argparse.Namespace, settings: Settings) -> int:
     from buildapi.layout import load_layout
+    from buildapi.selfserve.broker import Broker
 
     multiprocess_dir()  # a bad PROMETHEUS_MULTIPROC_DIR stops here, in one line
     if settings.web_workers > 1 and settings.broker_url.startswith("memory://"):
@@ -53,6 +54,7 @@ def run_web(_args: argparse.Namespace, settings: Settings) -> int:
         databases = open_databases(settings, "web")
     try:
         refuse_unsupported_schema(databases.schedulerdb)
+        Broker(settings).verify_queues()
         layout = load_layout(settings)
         if settings.web_workers > 1:
             # Checked here, once: a worker failing on them would be replaced again and again.

@@ -1,8 +1,9 @@
 """The message broker, through kombu: AMQP (RabbitMQ) in production, memory:// embedded.
 
-One durable topic exchange and three durable queues, declared by every side that connects so
-no message is published into a void: job requests (routing key `requests`) for the agents,
-results (`finished`) for the web, and messages no agent understands (`dead`) for a human."""
+One durable topic exchange and durable queues (queues.py), declared by every side that
+connects so no message is published into a void: job requests (routing key `requests`) for the
+agents, results (`finished`) for the web, messages no agent understands (`dead`) for a human,
+and a retry queue beside each consumed queue for messages put back for later."""
 
 from __future__ import annotations
 
@@ -11,14 +12,20 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from amqp.exceptions import PreconditionFailed
 from kombu import Connection, Consumer, Exchange, Message, Producer, Queue
 from kombu.mixins import ConsumerMixin
 
 from buildapi.config import Settings
+from buildapi.selfserve.queues import DEAD, mismatch, queue_specs, retry_key
+
+# Re-exported: the broker's users name the routing keys and the mismatch error through it.
+from buildapi.selfserve.queues import FINISHED as FINISHED
+from buildapi.selfserve.queues import REQUESTS as REQUESTS
+from buildapi.selfserve.queues import QueueMismatch as QueueMismatch
 
 log = logging.getLogger(__name__)
 
-REQUESTS, FINISHED, DEAD = "requests", "finished", "dead"
 PERSISTENT = 2
 
 
@@ -42,19 +49,21 @@ class Broker:
         self.url = (
             "memory://localhost/" if settings.broker_url == "memory://" else settings.broker_url
         )
+        self.settings = settings
         self.heartbeat = settings.broker_heartbeat_seconds
         self.timeout = settings.broker_connect_timeout_seconds
+        self.prefetch_count = settings.broker_prefetch_count
+        self.retry_delay = settings.broker_retry_delay_seconds
         self.exchange = Exchange(settings.broker_exchange, type="topic", durable=True)
         self.queues = {
-            REQUESTS: Queue(
-                settings.broker_agent_queue, self.exchange, routing_key=REQUESTS, durable=True
-            ),
-            FINISHED: Queue(
-                settings.broker_web_queue, self.exchange, routing_key=FINISHED, durable=True
-            ),
-            DEAD: Queue(
-                settings.broker_dead_letter_queue, self.exchange, routing_key=DEAD, durable=True
-            ),
+            key: Queue(
+                spec.name,
+                self.exchange,
+                routing_key=spec.routing_key,
+                durable=True,
+                queue_arguments=spec.arguments or None,
+            )
+            for key, spec in queue_specs(settings).items()
         }
         self._lock = threading.Lock()
         self._connection: Connection | None = None
@@ -69,13 +78,40 @@ class Broker:
             transport_options={"confirm_publish": True, "max_retries": 1},
         )
 
-    def declare(self, channel: Any) -> None:
-        for queue in self.queues.values():
-            queue(channel).declare()
+    @property
+    def in_process(self) -> bool:
+        """kombu's memory transport: no other process reaches it, and it ignores queue
+        arguments (no delivery limit, dead-lettering or expiry)."""
+        return self.url.startswith("memory://")
 
-    def publish(self, routing_key: str, payload: dict[str, Any]) -> None:
+    def declare(self, channel: Any) -> None:
+        """Declare the exchange and every queue; QueueMismatch if the broker holds one of them
+        declared otherwise (the broker closes the channel then)."""
+        for queue in self.queues.values():
+            try:
+                queue(channel).declare()
+            except PreconditionFailed as exc:
+                raise mismatch(queue.name, str(exc.reply_text), self.settings) from exc
+
+    def verify_queues(self) -> bool:
+        """Declare everything once at start, so a queue declared otherwise on the broker stops
+        the command (QueueMismatch); False when the broker cannot be reached now, which its
+        consumers and the outbox wait out."""
+        with self.connect() as connection:
+            try:
+                connection.ensure_connection(max_retries=1, timeout=self.timeout)
+            except Exception as exc:  # whatever the transport raises, it is unreachable now
+                log.warning("broker unreachable at start (%s); its queues are checked later", exc)
+                return False
+            self.declare(connection.default_channel)
+        return True
+
+    def publish(
+        self, routing_key: str, payload: dict[str, Any], *, expires_in: float | None = None
+    ) -> None:
         """Publish persistently and wait for the confirm; one reconnect on a stale connection,
-        then BrokerDown (the caller keeps the message in its outbox)."""
+        then BrokerDown (the caller keeps the message in its outbox). With `expires_in`
+        (seconds) the broker drops or dead-letters the message once it has waited that long."""
         with self._lock:
             for attempt in (1, 2):
                 try:
@@ -87,6 +123,7 @@ class Broker:
                         delivery_mode=PERSISTENT,
                         serializer="json",
                         retry=False,
+                        expiration=expires_in,
                     )
                     return
                 except Exception as exc:  # any failure of the transport means "not taken"
@@ -131,8 +168,9 @@ Handler = Callable[[Any, Message], None]
 
 
 class QueueConsumer(ConsumerMixin):
-    """Consumes one queue with manual acks, one message at a time, reconnecting with backoff
-    when the broker goes away. `handle(body, message)` acks, rejects or requeues."""
+    """Consumes one queue with manual acks, at most `broker_prefetch_count` messages at a time,
+    reconnecting with backoff when the broker goes away. `handle(body, message)` acks,
+    dead-letters or retries later."""
 
     def __init__(self, broker: Broker, routing_key: str, handle: Handler) -> None:
         self.broker = broker
@@ -147,7 +185,7 @@ class QueueConsumer(ConsumerMixin):
             queues=[self.broker.queues[self.routing_key]],
             callbacks=[self.handle],
             accept=["json"],
-            prefetch_count=1,
+            prefetch_count=self.broker.prefetch_count,
             on_decode_error=self.on_decode_error,
         )
         return [consumer]
@@ -175,5 +213,33 @@ def dead_letter(broker: Broker, body: Any, reason: str, message: Message) -> Non
         broker.publish(DEAD, {"reason": reason, "message": body})
     except BrokerDown:
         message.requeue()
+        return
+    message.ack()
+
+
+def retry_later(
+    broker: Broker, routing_key: str, body: Any, message: Message, pause: threading.Event
+) -> None:
+    """Deliver a message that cannot be handled now again after `broker_retry_delay_seconds`,
+    without spending one of its deliveries: a requeue counts towards a quorum queue's delivery
+    limit, and would dead-letter a good job during a database outage. It goes to the retry
+    queue with that expiry, and the broker dead-letters it back (a crash between publish and
+    ack means one more delivery, which the agent's ledger answers). The memory transport has
+    no expiry, so there the consumer waits out the delay itself. `pause` cuts the wait short
+    when the consumer stops."""
+    if broker.in_process:
+        pause.wait(broker.retry_delay)
+        target, expires_in = routing_key, None
+    else:
+        target, expires_in = retry_key(routing_key), broker.retry_delay
+    try:
+        broker.publish(target, body, expires_in=expires_in)
+    except BrokerDown as exc:
+        log.warning("cannot put a message back for later (%s); requeueing it", exc)
+        pause.wait(broker.retry_delay)
+        try:
+            message.requeue()
+        except Exception as exc:  # a dead channel: the broker redelivers unacked messages
+            log.warning("could not requeue (%s); the broker will redeliver", exc)
         return
     message.ack()

@@ -25,13 +25,19 @@ from buildapi.db.queries.jobrequests import (
 from buildapi.db.queries.write_quotas import Quota
 from buildapi.errors import RateLimited, Unavailable, Unprocessable
 from buildapi.selfserve import job_events
-from buildapi.selfserve.broker import FINISHED, Broker, Message, QueueConsumer, dead_letter
+from buildapi.selfserve.broker import (
+    FINISHED,
+    Broker,
+    Message,
+    QueueConsumer,
+    dead_letter,
+    retry_later,
+)
 from buildapi.selfserve.relay import Relay
 
 log = logging.getLogger(__name__)
 
 UNRECORDABLE = "Couldn't create JobRequest row; nothing was done"
-RETRY_PAUSE_SECONDS = 1.0
 RATE_WINDOW_SECONDS = 60
 
 
@@ -94,8 +100,7 @@ class JobPipeline:
                 answer = complete_job(connection, request_id, body, int(now))
         except SQLAlchemyError as exc:
             log.warning("cannot store the result of job %s (%s); retrying", request_id, exc)
-            self._stop.wait(RETRY_PAUSE_SECONDS)
-            message.requeue()
+            retry_later(self.broker, FINISHED, body, message, self._stop)
             return
         if answer is None:
             log.warning("result for unknown job %s dropped", request_id)
