@@ -18,6 +18,9 @@ SERVICES = {
     "chromium": "TEST_CHROMIUM",
     "buildbot08": "TEST_BUILDBOT08",
     "nginx": "TEST_NGINX",
+    # 1 when the servers `buildapi cluster` runs privately are installed: rabbitmq-server,
+    # postgresql (initdb), mariadb-server, redis-server, nginx
+    "cluster": "TEST_CLUSTER",
 }
 
 

@@ -4,6 +4,7 @@ databases, start BuildAPI's processes over them, and stop exactly what was start
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from buildapi.cluster import processes
 from buildapi.cluster.databases import database_server
 from buildapi.cluster.nginx import USER, add_user, nginx_part
 from buildapi.cluster.parts import ClusterError, Part, Reused, Started
-from buildapi.cluster.plan import Wiring, buildapi, buildapi_parts, write_config
+from buildapi.cluster.plan import Wiring, buildapi, buildapi_env, buildapi_parts, write_config
 from buildapi.cluster.servers import (
     broker_url,
     epmd_part,
@@ -189,7 +190,10 @@ def _setup_databases(config: Path, directory: Path, days: float, report: Report)
 
 
 def _run(argv: tuple[str, ...], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=SETUP_SECONDS, check=False)
+    env = {**os.environ, **buildapi_env()}
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=SETUP_SECONDS, check=False, env=env
+    )
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise ClusterError(f"{what} failed: {' / '.join(lines)}")

@@ -3,6 +3,7 @@ cluster's servers, and the processes themselves (farm, web workers, agents, dump
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 import tomli_w
 
+import buildapi as buildapi_package
 from buildapi.cluster.nginx import MOUNT_PREFIX
 from buildapi.cluster.parts import Part
 from buildapi.config import read_config_file
@@ -63,6 +65,14 @@ def buildapi(*args: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "buildapi.cli", *args)
 
 
+def buildapi_env() -> dict[str, str]:
+    """Variables that make the processes import this very buildapi package, whatever their
+    working directory (the parts run in the state directory)."""
+    source = str(Path(buildapi_package.__file__).resolve().parents[1])
+    inherited = os.environ.get("PYTHONPATH", "")
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [source, inherited]))}
+
+
 def buildapi_parts(
     config: Path,
     web_ports: list[int],
@@ -72,7 +82,8 @@ def buildapi_parts(
 ) -> list[Part]:
     """The BuildAPI processes, in the order they start."""
     with_config = ("--config", str(config.resolve()))
-    parts = [Part("farm", buildapi("farm", *with_config), ready="farm running")]
+    env = buildapi_env()
+    parts = [Part("farm", buildapi("farm", *with_config), ready="farm running", env=env)]
     for number, port in enumerate(web_ports, start=1):
         parts.append(
             Part(
@@ -80,17 +91,18 @@ def buildapi_parts(
                 buildapi("web", *with_config, "--port", str(port)),
                 port=port,
                 ready="BuildAPI is serving",
+                env=env,
                 shows=f"http://127.0.0.1:{port}{MOUNT_PREFIX}/",
             )
         )
     parts += [
-        Part(f"agent-{number}", buildapi("agent", *with_config), ready="agent consuming")
+        Part(f"agent-{number}", buildapi("agent", *with_config), ready="agent consuming", env=env)
         for number in range(1, agents + 1)
     ]
     dumps = ("dumps", *with_config, "--every", str(DUMPS_EVERY_SECONDS))
-    parts.append(Part("dumps", buildapi(*dumps), ready="writing the dumps"))
+    parts.append(Part("dumps", buildapi(*dumps), ready="writing the dumps", env=env))
     if smtp_port is not None:
         mail = ("mail-waittimes", *with_config, "--to", MAIL_TO, "--smtp", f"127.0.0.1:{smtp_port}")
         every = (sys.executable, "-m", "buildapi.cluster.every", str(mail_every_minutes * 60))
-        parts.append(Part("mailer", (*every, "--", *buildapi(*mail)), ready="every "))
+        parts.append(Part("mailer", (*every, "--", *buildapi(*mail)), ready="every ", env=env))
     return parts
