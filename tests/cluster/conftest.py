@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from buildapi.cluster.parts import Started
 from buildapi.cluster.processes import is_alive
@@ -22,7 +22,7 @@ from buildapi.config import Settings, load_settings
 from buildapi.db.engines import Databases
 from buildapi.db.schema.scheduler import buildrequests, builds, buildsets, sourcestamps
 from buildapi.layout import load_layout
-from tests.cluster.load import BRANCH, Targets
+from tests.cluster.load import BRANCH, PendingRequests, Targets
 from tests.processes import free_port
 from tests.services import service_url
 
@@ -105,32 +105,44 @@ def cluster() -> Iterator[Cluster]:
 REPO = "integration/mozilla-inbound"
 
 
-def read_targets(cluster: Cluster, limit: int = 200) -> Targets:
-    """Builds, pending scheduler-made requests, revisions and builders of BRANCH."""
-    on_branch = (
-        select(buildrequests.c.id)
+def on_branch() -> Select:
+    """The build requests of BRANCH, with their buildset's reason."""
+    return (
+        select(buildrequests.c.id, buildsets.c.reason)
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
         .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)
         .where(sourcestamps.c.branch == REPO)
     )
-    pending = on_branch.where(
-        buildrequests.c.complete == 0,
-        buildrequests.c.claimed_at == 0,
-        ~buildsets.c.reason.like("Self-serve:%"),
-    )
+
+
+def pending_requests(cluster: Cluster) -> list[tuple[int, str]]:
+    """BRANCH's pending requests and their reasons."""
+    pending = on_branch().where(buildrequests.c.complete == 0, buildrequests.c.claimed_at == 0)
+    databases = cluster.databases()
+    try:
+        with databases.schedulerdb.connect() as connection:
+            return [tuple(row) for row in connection.execute(pending)]
+    finally:
+        databases.dispose()
+
+
+def read_targets(cluster: Cluster, limit: int = 200) -> Targets:
+    """Builds, pending requests, revisions and builders of BRANCH."""
     settings = cluster.settings()
     databases = Databases.from_settings(settings)
     try:
         with databases.schedulerdb.connect() as connection:
+            requests = on_branch().with_only_columns(buildrequests.c.id)
             build_ids = connection.execute(
-                select(builds.c.id).where(builds.c.brid.in_(on_branch)).limit(limit)
+                select(builds.c.id).where(builds.c.brid.in_(requests)).limit(limit)
             ).scalars()
-            requests = connection.execute(pending.limit(limit)).scalars()
             revisions = connection.execute(
                 select(sourcestamps.c.revision).where(sourcestamps.c.branch == REPO).limit(limit)
             ).scalars()
-            targets = Targets(list(build_ids), list(requests), list(revisions), [])
+            found = list(build_ids), list(revisions)
     finally:
         databases.dispose()
+    pending = PendingRequests()
+    pending.update(pending_requests(cluster))
     builders = sorted(load_layout(settings).builders_for_branch(BRANCH))
-    return Targets(targets.build_ids, targets.pending_requests, targets.revisions, builders)
+    return Targets(found[0], pending, found[1], builders)

@@ -35,12 +35,35 @@ READS = (
 )
 
 
+class PendingRequests:
+    """The branch's pending requests, refreshed while the load runs (masters claim them
+    fast), by who may act on them: the scheduler's, anyone; a self-serve one, its user."""
+
+    def __init__(self) -> None:
+        self._by_owner: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+
+    def update(self, rows: list[tuple[int, str]]) -> None:
+        by_owner: dict[str, list[int]] = {}
+        for brid, reason in rows:
+            owner = reason.rpartition(" by ")[2] if reason.startswith("Self-serve:") else ""
+            by_owner.setdefault(owner, []).append(brid)
+        with self._lock:
+            self._by_owner = by_owner
+
+    def pick(self, user: str, rng: random.Random) -> int | None:
+        with self._lock:
+            mine, anyone = self._by_owner.get(user, []), self._by_owner.get("", [])
+            choices = mine if mine and rng.random() < 0.7 else anyone
+            return rng.choice(choices) if choices else None
+
+
 @dataclass(frozen=True)
 class Targets:
     """Rows of the scheduler database the writes and reads aim at."""
 
     build_ids: list[int]
-    pending_requests: list[int]
+    pending: PendingRequests
     revisions: list[str]
     builders: list[str]
 
@@ -151,11 +174,14 @@ class Client:
         self.write("rebuild_build", "POST", f"/self-serve/{BRANCH}/build", data=data)
 
     def cancel(self) -> None:
-        brid = self.rng.choice(self.targets.pending_requests)
-        self.write("cancel_request", "DELETE", f"/self-serve/{BRANCH}/request/{brid}")
+        brid = self.targets.pending.pick(self.user, self.rng)
+        if brid is not None:
+            self.write("cancel_request", "DELETE", f"/self-serve/{BRANCH}/request/{brid}")
 
     def reprioritize(self) -> None:
-        brid = self.rng.choice(self.targets.pending_requests)
+        brid = self.targets.pending.pick(self.user, self.rng)
+        if brid is None:
+            return
         data = {"priority": self.rng.randint(1, 5)}
         self.write("reprioritize", "PUT", f"/self-serve/{BRANCH}/request/{brid}", data=data)
 

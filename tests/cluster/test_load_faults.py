@@ -23,8 +23,8 @@ from buildapi.cluster.processes import is_alive
 from buildapi.db.engines import DATABASES, normalize_url
 from buildapi.db.schema.buildapi import jobrequests
 from buildapi.db.schema.scheduler import buildsets, selfserve_actions
-from tests.cluster.conftest import Cluster, read_targets
-from tests.cluster.load import Client, Record
+from tests.cluster.conftest import Cluster, pending_requests, read_targets
+from tests.cluster.load import Client, PendingRequests, Record
 from tests.processes import wait_until
 
 LOAD_SECONDS = float(os.environ.get("BUILDAPI_LOAD_SECONDS", "60"))
@@ -73,16 +73,27 @@ FAULTS: list[tuple[float, Callable[[Cluster], str]]] = [
 ]
 
 
-def inject_faults(cluster: Cluster, began: float, done: list[str], stop: threading.Event) -> None:
-    for share, fault in FAULTS:
-        if stop.wait(max(0.0, began + share * LOAD_SECONDS - time.monotonic())):
-            return
+def inject_faults(cluster: Cluster, began: float, done: list[str]) -> list[threading.Thread]:
+    """Each fault in a thread of its own at its time, so that a slow restart delays no other."""
+
+    def inject(share: float, fault: Callable[[Cluster], str]) -> None:
+        time.sleep(max(0.0, began + share * LOAD_SECONDS - time.monotonic()))  # its time
         done.append(f"{time.monotonic() - began:5.1f} s: {fault(cluster)}")
+
+    threads = [threading.Thread(target=inject, args=fault) for fault in FAULTS]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def refresh_pending(cluster: Cluster, pending: PendingRequests, stop: threading.Event) -> None:
+    while not stop.wait(2.0):
+        pending.update(pending_requests(cluster))
 
 
 def run_load(cluster: Cluster) -> tuple[Record, list[str], float]:
     targets = read_targets(cluster)
-    assert targets.build_ids and targets.pending_requests and targets.revisions
+    assert targets.build_ids and targets.revisions and targets.builders
     users = [f"load-{number}@example.com" for number in range(USERS)]
     passwords = {user: add_user(cluster.directory, user) for user in users}
     record, faults, stop = Record(), [], threading.Event()
@@ -97,15 +108,16 @@ def run_load(cluster: Cluster) -> tuple[Record, list[str], float]:
         )
         clients.append(Client(http, user, targets, record, random.Random(number)))
     threads = [threading.Thread(target=client.run, args=(stop,)) for client in clients]
+    threads.append(threading.Thread(target=refresh_pending, args=(cluster, targets.pending, stop)))
     began = time.monotonic()
-    injector = threading.Thread(target=inject_faults, args=(cluster, began, faults, stop))
-    for thread in [*threads, injector]:
+    for thread in threads:
         thread.start()
+    injectors = inject_faults(cluster, began, faults)
     try:
         stop.wait(LOAD_SECONDS)
     finally:
         stop.set()
-        for thread in [*threads, injector]:
+        for thread in [*threads, *injectors]:
             thread.join(timeout=120)
         for client in clients:
             client.http.close()

@@ -21,6 +21,8 @@ def run_cluster_up(args: argparse.Namespace, _settings: Settings) -> int:
         database_url=args.database_url or "",
         broker_url=args.broker_url or "",
         port=args.port,
+        web_workers=args.web_workers,
+        agents=args.agents,
         history_days=args.history_days,
         mail_every_minutes=args.mail_every,
         config=getattr(args, "config", None),

@@ -163,6 +163,10 @@ def _add_cluster(commands: argparse._SubParsersAction) -> None:
     up.add_argument("--broker-url", help="use this RabbitMQ (amqp://...) instead of starting one")
     up.add_argument("--port", type=_port, default=8080, help="nginx's port (default 8080)")
     up.add_argument(
+        "--web-workers", type=_positive_int, default=2, help="web workers behind nginx (default 2)"
+    )
+    up.add_argument("--agents", type=_positive_int, default=2, help="agents (default 2)")
+    up.add_argument(
         "--history-days", type=_positive_float, default=1.0, help="days of past builds (default 1)"
     )
     up.add_argument(
