@@ -35,6 +35,7 @@ READY_SECONDS = 120.0
 SETUP_SECONDS = 600.0
 HISTORY_JOBS_PER_DAY = 3000
 HISTORY_MARKER = "history.done"
+SERVER_PORTS = 6  # redis, epmd, rabbitmq and its distribution port, the database, the mail sink
 
 Report = Callable[[str], None]
 
@@ -83,7 +84,7 @@ class AlreadyUp(ClusterError):
 
 
 def _start_cluster(options: Options, state: ClusterState, report: Report) -> None:
-    ports = iter(free_ports(16))
+    ports = iter(free_ports(SERVER_PORTS + options.web_workers))
     wiring = _start_servers(options, state, ports, report)
     config = _configure(state.directory, wiring, options.config)
     _setup_databases(config, state.directory, options.history_days, report)
@@ -114,7 +115,8 @@ def _start_servers(
         amqp = broker_url(rabbitmq)
     database_url = options.database_url
     if database_url:
-        state.reused.append(Reused(options.database, database_url))
+        kind = "mariadb" if database_url.startswith(("mysql", "mariadb")) else "postgresql"
+        state.reused.append(Reused(kind, database_url))
     else:
         database = database_server(options.database, directory, next(ports))
         servers.append(database.part)
