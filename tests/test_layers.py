@@ -55,7 +55,11 @@ SIDEWAYS: set[tuple[str, str]] = set()
 CONFINED = {
     "fastapi": ("buildapi.web",),
     "starlette": ("buildapi.web", "buildapi.farm.web"),
-    "kombu": ("buildapi.selfserve.broker", "buildapi.agent.consumer"),
+    "kombu": (
+        "buildapi.selfserve.broker",
+        "buildapi.selfserve.confirms",
+        "buildapi.agent.consumer",
+    ),
     "sqlalchemy": ("buildapi.db",),
     "alembic": ("buildapi.db",),
     # A backend is wired in by launch alone, so no action leans on one kind of farm.
@@ -257,7 +261,7 @@ def test_the_walk_sees_the_packages() -> None:
     graph, packages = source_graph()
     assert {"buildapi.web.app", "buildapi.db.engines", "buildapi.config"} <= set(graph)
     assert {"buildapi", "buildapi.agent", "buildapi.db.queries", "buildapi.web.routes"} <= packages
-    assert "buildapi.selfserve.messages.JobRequest" in graph["buildapi.selfserve.jobs"]
+    assert "buildapi.selfserve.messages.JobRequest" in graph["buildapi.selfserve.relay"]
 
 
 # -- the checks catch planted mistakes -------------------------------------------------------

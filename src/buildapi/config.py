@@ -83,7 +83,13 @@ class Settings(BaseSettings):
         60, ge=0, description="AMQP heartbeat interval; 0 turns heartbeats off."
     )
     outbox_every_seconds: float = Field(
-        5.0, gt=0, description="How often job requests the broker has not taken are sent again."
+        5.0, gt=0, description="How often the relay looks for job requests to send (again)."
+    )
+    jobs_resend_after_seconds: int = Field(
+        60, ge=1, description="An unanswered job request is sent again after this long."
+    )
+    jobs_max_sends: int = Field(
+        8, ge=1, description="Sends of an unanswered job request before it is answered failed."
     )
     auth_htpasswd_file: str = Field(
         "", description="htpasswd file whose users may log in with their password; empty = none."

@@ -20,6 +20,7 @@ from buildapi.db.schema.scheduler import buildrequests, builds, buildsets, sourc
 from buildapi.farm.farm import Farm
 from buildapi.selfserve.broker import REQUESTS, Broker
 from tests.conftest import broker_names, make_client
+from tests.processes import wait_until
 from tests.tokens import make_token
 
 BRANCH = "mozilla-inbound"
@@ -91,6 +92,12 @@ def job_row(databases: Databases, job_id: int):  # type: ignore[no-untyped-def]
         return connection.execute(select(jobrequests).where(jobrequests.c.id == job_id)).one()
 
 
+def published_row(databases: Databases, job_id: int):  # type: ignore[no-untyped-def]
+    """The job's row once the relay has handed it to the broker (it answers before that)."""
+    wait_until(lambda: job_row(databases, job_id).state == "published", 10, f"job {job_id} is sent")
+    return job_row(databases, job_id)
+
+
 def job_count(databases: Databases) -> int:
     with databases.buildapi_db.connect() as connection:
         return connection.execute(select(func.count()).select_from(jobrequests)).scalar_one()
@@ -110,10 +117,10 @@ def test_rebuild_build_is_recorded_published_and_answered_202(
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["status"] == "OK" and isinstance(body["request_id"], int) and body["msg"]
-    row = job_row(busy_farm.databases, body["request_id"])
+    row = published_row(busy_farm.databases, body["request_id"])
     assert (row.action, row.who, row.branch) == ("rebuild_build", "dev@example.com", BRANCH)
     assert json.loads(row.what) == {"bid": build_id, "count": 2, "priority": 3}
-    assert row.state == "published" and row.completed_at is None
+    assert row.completed_at is None and row.attempts == 1 and row.sent_at is not None
     assert broker.queue_depths()[REQUESTS] == before + 1
 
 

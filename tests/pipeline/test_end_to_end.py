@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from buildapi.agent.launch import agent_in_background
-from buildapi.db.queries.jobrequests import NewJob
+from buildapi.db.queries.jobrequests import NewJob, Sending
 from buildapi.db.schema.scheduler import (
     buildrequests,
     builds,
@@ -198,8 +198,9 @@ def test_a_build_over_since_the_check_is_the_agents_to_answer(system) -> None:  
     build_id = farmed.scalar(select(builds.c.id).where(builds.c.brid == finished))
     refused = client.delete(f"/self-serve/{BRANCH}/build/{build_id}", headers=headers)
     assert refused.status_code == 409, refused.text
-    # The same cancel as the web records it when the build was still running at its check.
-    pipeline = JobPipeline(farmed.databases, Broker(farmed.settings), 60.0, 60)
+    # The same cancel as the web records it when the build was still running at its check;
+    # the app's relay sends it.
+    pipeline = JobPipeline(farmed.databases, Broker(farmed.settings), 60.0, Sending(60, 8), 60)
     job = NewJob("cancel_build", USER, BRANCH, {"bid": build_id}, int(time.time()))
     job_id = pipeline.submit(job)
     answer = farmed.wait_for_job(job_id)

@@ -34,10 +34,30 @@ def run_web(_args: argparse.Namespace, settings: Settings) -> int:
         databases = open_databases(settings, "web")
     try:
         refuse_unsupported_schema(databases.schedulerdb)
-        serve(settings, load_layout(settings), databases, listener)
+        layout = load_layout(settings)
+        with _embedded_agent(settings, databases, layout):
+            serve(settings, layout, databases, listener)
     finally:
         databases.dispose()
     return 0
+
+
+@contextlib.contextmanager
+def _embedded_agent(settings: Settings, databases: Databases, layout: FarmLayout) -> Iterator[None]:
+    """No agent can reach a memory:// broker from outside this process, so the web carries out
+    its job requests itself rather than accept jobs that would never run."""
+    if not settings.broker_url.startswith("memory://"):
+        yield
+        return
+    from buildapi.agent.launch import agent_in_background
+
+    print(
+        "buildapi web: broker_url is memory://, so this process runs the agent too; "
+        "set broker_url to amqp://... to run agents apart",
+        flush=True,
+    )
+    with agent_in_background(settings, databases, layout):
+        yield
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:

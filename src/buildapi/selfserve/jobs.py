@@ -1,7 +1,7 @@
-"""Job requests from record to result. The web records each request durably before anything
-else, then hands it to the broker; what the broker did not take stays `recorded` and the outbox
-sends it again; the agents' answers complete the job. Nothing accepted is ever lost, and a
-request sent twice is harmless because the agent acts once per job id."""
+"""Job requests from record to result. The web records each request durably and answers; the
+relay (relay.py) hands it to the broker and sends again what stays unanswered; the agents'
+answers complete the job. Nothing accepted is ever lost, and a request sent twice is harmless
+because the agent acts once per job id."""
 
 from __future__ import annotations
 
@@ -18,46 +18,37 @@ from buildapi.db.queries.jobrequests import (
     KeyReused,
     NewJob,
     OverQuota,
+    Sending,
     complete_job,
-    mark_published,
     record_job,
-    unpublished_jobs,
 )
 from buildapi.db.queries.write_quotas import Quota
 from buildapi.errors import RateLimited, Unavailable, Unprocessable
-from buildapi.selfserve.broker import (
-    FINISHED,
-    REQUESTS,
-    Broker,
-    BrokerDown,
-    Message,
-    QueueConsumer,
-    dead_letter,
-)
-from buildapi.selfserve.messages import JobRequest
+from buildapi.selfserve.broker import FINISHED, Broker, Message, QueueConsumer, dead_letter
+from buildapi.selfserve.relay import Relay
 
 log = logging.getLogger(__name__)
 
 UNRECORDABLE = "Couldn't create JobRequest row; nothing was done"
-OUTBOX_BATCH = 500
 RETRY_PAUSE_SECONDS = 1.0
 RATE_WINDOW_SECONDS = 60
 
 
 class JobPipeline:
-    """The web side of the pipeline: submit, the outbox, and the results consumer."""
+    """The web side of the pipeline: submit, the relay, and the results consumer."""
 
     def __init__(
         self,
         databases: Databases,
         broker: Broker,
-        outbox_every: float,
+        relay_every: float,
+        sending: Sending,
         writes_per_minute: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.databases = databases
         self.broker = broker
-        self.outbox_every = outbox_every
+        self.relay = Relay(databases, broker, sending, relay_every, clock)
         self.quota = Quota(writes_per_minute, RATE_WINDOW_SECONDS)
         self.clock = clock
         self._stop = threading.Event()
@@ -65,8 +56,8 @@ class JobPipeline:
         self._consumer: QueueConsumer | None = None
 
     def submit(self, job: NewJob) -> int:
-        """Record within the user's quota, then publish; the id is returned even when the
-        broker is down. A retry (same idempotency key and request) gets the first id."""
+        """Record within the user's quota and wake the relay; the broker is not waited for,
+        nor needed. A retry (same idempotency key and request) gets the first id."""
         try:
             with self.databases.buildapi_db.connect() as connection:
                 outcome = record_job(connection, job, self.quota)
@@ -85,22 +76,9 @@ class JobPipeline:
                 outcome.retry_after,
             )
         if outcome.created:
-            self._send(JobRequest(outcome.id, job.action, job.who, job.when, job.what))
+            log.info("job %d recorded (%s by %s)", outcome.id, job.action, job.who)
+            self.relay.wake()
         return outcome.id
-
-    def relay(self) -> int:
-        """Send the recorded requests the broker has not confirmed; stop at the first failure."""
-        cutoff = int(self.clock() - self.outbox_every)
-        with self.databases.buildapi_db.connect() as connection:
-            waiting = unpublished_jobs(connection, cutoff, OUTBOX_BATCH)
-        sent = 0
-        for row in waiting:
-            if not self._send(JobRequest(row.id, row.action, row.who, row.when, row.what)):
-                break
-            sent += 1
-        if sent:
-            log.info("outbox: sent %d job request(s) the broker had not taken", sent)
-        return sent
 
     def on_result(self, body: Any, message: Message) -> None:
         """A `finished` message: store it on its job, then ack."""
@@ -122,42 +100,21 @@ class JobPipeline:
         message.ack()
 
     def start(self) -> None:
-        """Run the results consumer and the outbox in background threads."""
+        """Run the results consumer and the relay in background threads."""
         self._consumer = QueueConsumer(self.broker, FINISHED, self.on_result)
         self._threads = [
             threading.Thread(target=self._consumer.run, name="job-results", daemon=True),
-            threading.Thread(target=self._relay_forever, name="job-outbox", daemon=True),
+            threading.Thread(target=self.relay.run, name="job-relay", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self.relay.stop()
         if self._consumer is not None:
             self._consumer.stop()
         for thread in self._threads:
             thread.join(timeout=10)
+        self.relay.close()
         self.broker.close()
-
-    def _relay_forever(self) -> None:
-        while not self._stop.wait(self.outbox_every):
-            try:
-                self.relay()
-            except SQLAlchemyError as exc:
-                log.warning("outbox pass failed: %s", exc)
-
-    def _send(self, job: JobRequest) -> bool:
-        try:
-            self.broker.publish(REQUESTS, job.to_message())
-        except BrokerDown as exc:
-            log.warning(
-                "job %s recorded; broker down (%s); the outbox will send it", job.request_id, exc
-            )
-            return False
-        try:
-            with self.databases.buildapi_db.connect() as connection:
-                mark_published(connection, job.request_id)
-        except SQLAlchemyError as exc:
-            # Sent but not marked: the outbox sends it again and the agent ignores the repeat.
-            log.warning("job %s sent but not marked as sent: %s", job.request_id, exc)
-        return True

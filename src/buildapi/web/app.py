@@ -18,6 +18,7 @@ from buildapi import __version__
 from buildapi.cache import make_cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
+from buildapi.db.queries.jobrequests import Sending
 from buildapi.layout import FarmLayout
 from buildapi.secret import server_secret
 from buildapi.selfserve.auth import Htpasswd
@@ -87,7 +88,11 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         redirect_slashes=False,
     )
     pipeline = JobPipeline(
-        databases, Broker(settings), settings.outbox_every_seconds, settings.write_rate_per_minute
+        databases,
+        Broker(settings),
+        settings.outbox_every_seconds,
+        Sending(settings.jobs_resend_after_seconds, settings.jobs_max_sends),
+        settings.write_rate_per_minute,
     )
     api.state.buildapi = AppState(
         settings=settings,

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from buildapi.db.queries.write_quotas import (
@@ -19,6 +19,7 @@ from buildapi.db.queries.write_quotas import (
 from buildapi.db.schema.buildapi import jobrequests
 
 RECORDED, PUBLISHED, COMPLETE = "recorded", "published", "complete"
+UNANSWERED = (RECORDED, PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -184,26 +185,101 @@ def _what_text(what: dict[str, Any]) -> str:
     return json.dumps(what, sort_keys=True)
 
 
-def mark_published(connection: Connection, job_id: int) -> None:
-    """The broker has the message; a result that already arrived keeps `complete`."""
-    with connection.begin():
-        connection.execute(
-            update(jobrequests)
-            .where(jobrequests.c.id == job_id, jobrequests.c.state == RECORDED)
-            .values(state=PUBLISHED, attempts=jobrequests.c.attempts + 1)
-        )
+@dataclass(frozen=True)
+class Sending:
+    """When an unanswered job request is sent again: `resend_after` seconds after its first
+    send, then twice as long after each further one (at most 64 times as long), `max_sends`
+    times in all."""
+
+    resend_after: int
+    max_sends: int
 
 
-def unpublished_jobs(connection: Connection, recorded_before: int, limit: int) -> list[JobRow]:
-    """Job requests the broker never confirmed, oldest first (the outbox)."""
+# A job's n-th wait for its answer lasts resend_after * BACKOFF[n], as a CASE every dialect runs.
+BACKOFF = (1, 1, 2, 4, 8, 16, 32)
+BACKOFF_CAP = 64
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What one relay pass took: jobs to send now, and jobs sent `max_sends` times unanswered."""
+
+    due: list[JobRow]
+    exhausted: list[JobRow]
+
+
+def claim_due(connection: Connection, now: int, sending: Sending, limit: int) -> Claimed:
+    """Claim the unanswered job requests that were never sent, or whose last send had no answer
+    within its wait, oldest first. A claim stamps `sent_at` only where the row is still as this
+    pass read it, so two relays never send one job at once."""
+    waited = case(
+        *((jobrequests.c.attempts == sends, factor) for sends, factor in enumerate(BACKOFF)),
+        else_=BACKOFF_CAP,
+    )
+    due_now = or_(
+        jobrequests.c.sent_at.is_(None),
+        jobrequests.c.sent_at <= now - waited * sending.resend_after,
+    )
     query = (
-        select(*JOB_COLUMNS)
-        .where(jobrequests.c.state == RECORDED, jobrequests.c.when <= recorded_before)
+        select(*JOB_COLUMNS, jobrequests.c.sent_at, jobrequests.c.attempts)
+        .where(jobrequests.c.state.in_(UNANSWERED), due_now)
         .order_by(jobrequests.c.id)
         .limit(limit)
     )
+    due: list[JobRow] = []
+    exhausted: list[JobRow] = []
     with connection.begin():
-        return [_job(row) for row in connection.execute(query)]
+        for row in connection.execute(query).all():
+            job, sent_at, sends = _job(row[: len(JOB_COLUMNS)]), row[-2], row[-1]
+            if not _stamp(connection, job.id, sent_at, sends, now):
+                continue
+            (exhausted if sends >= sending.max_sends else due).append(job)
+    return Claimed(due, exhausted)
+
+
+def _stamp(connection: Connection, job_id: int, sent_at: int | None, sends: int, now: int) -> bool:
+    as_read = (
+        jobrequests.c.sent_at.is_(None) if sent_at is None else jobrequests.c.sent_at == sent_at
+    )
+    result = connection.execute(
+        update(jobrequests)
+        .where(jobrequests.c.id == job_id, jobrequests.c.attempts == sends, as_read)
+        .values(sent_at=now, attempts=sends + 1)
+    )
+    return result.rowcount == 1
+
+
+def mark_published(connection: Connection, job_ids: list[int]) -> None:
+    """The broker confirmed these messages; a result that already arrived keeps `complete`."""
+    with connection.begin():
+        connection.execute(
+            update(jobrequests)
+            .where(jobrequests.c.id.in_(job_ids), jobrequests.c.state == RECORDED)
+            .values(state=PUBLISHED)
+        )
+
+
+def release(connection: Connection, job_ids: list[int], now: int) -> None:
+    """The broker did not take these claimed messages: undo their claim, so the next relay pass
+    sends them at once and the failed try does not count as a send."""
+    with connection.begin():
+        connection.execute(
+            update(jobrequests)
+            .where(jobrequests.c.id.in_(job_ids), jobrequests.c.sent_at == now)
+            .values(sent_at=None, attempts=jobrequests.c.attempts - 1)
+        )
+
+
+def forget_sends(connection: Connection) -> int:
+    """Every unanswered job is due now: after a restart on a broker that lived in the dead
+    process, none of their messages exists any more."""
+    with connection.begin():
+        result = connection.execute(
+            update(jobrequests)
+            .where(jobrequests.c.state.in_(UNANSWERED), jobrequests.c.sent_at.is_not(None))
+            .values(sent_at=None)
+        )
+        return result.rowcount
 
 
 def complete_job(connection: Connection, job_id: int, message: dict[str, Any], now: int) -> bool:
