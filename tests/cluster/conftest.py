@@ -88,7 +88,7 @@ def cluster() -> Iterator[Cluster]:
     base.write_text(BASE_CONFIG, encoding="utf-8")
     port = free_port()
     args = ["--dir", str(directory), "--port", str(port), "--config", str(base)]
-    done = cluster_command("up", *args, "--history-days", "0.3")
+    done = cluster_command("up", *args, "--history-days", "0.2")
     try:
         assert done.returncode == 0, f"cluster up failed:\n{done.stdout}\n{done.stderr}"
         yield Cluster(directory, port, done.stdout)

@@ -196,4 +196,4 @@ class Client:
             self.read, self.rebuild, self.cancel, self.reprioritize, self.new_build
         ]  # fmt: skip
         while not stop.is_set():
-            self.rng.choices(actions, weights=(70, 12, 6, 6, 6))[0]()
+            self.rng.choices(actions, weights=(80, 8, 4, 4, 4))[0]()

@@ -23,6 +23,7 @@ from buildapi.cluster.processes import is_alive
 from buildapi.db.engines import DATABASES, normalize_url
 from buildapi.db.schema.buildapi import jobrequests
 from buildapi.db.schema.scheduler import buildsets, selfserve_actions
+from buildapi.vocabulary import REBUILT_BY, REQUESTED_BY
 from tests.cluster.conftest import Cluster, pending_requests, read_targets
 from tests.cluster.load import Client, PendingRequests, Record
 from tests.processes import wait_until
@@ -183,9 +184,9 @@ def expected_buildsets(record: Record, answers: dict) -> Counter:
         if answer.get("errors") is not False:
             continue
         if accepted.action == "rebuild_build":
-            expected[f"Self-serve: Rebuilt by {accepted.user}"] += accepted.count
+            expected[f"{REBUILT_BY}{accepted.user}"] += accepted.count
         elif accepted.action == "new_build_for_builder":
-            expected[f"Self-serve: Requested by {accepted.user}"] += 1
+            expected[f"{REQUESTED_BY}{accepted.user}"] += 1
     return expected
 
 
