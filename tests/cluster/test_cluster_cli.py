@@ -93,6 +93,11 @@ def test_bad_requests_are_one_line(cluster: Cluster, tmp_path: Path) -> None:
         1,
         f"buildapi cluster: no cluster in {tmp_path}",
     )
+    done = cluster_command("down", "--dir", str(tmp_path))
+    assert (done.returncode, done.stdout.strip()) == (
+        0,
+        f"no cluster in {tmp_path}; nothing to stop",
+    )
     done = cluster_command("up", "--port", "0")
     assert done.returncode == 2 and "--port: not a port: '0'" in done.stderr
 
