@@ -55,6 +55,8 @@ echo "export TEST_REDIS_URL=redis://127.0.0.1:6379/0"
 echo "export TEST_CHROMIUM=$(command -v chromium)"
 echo "export TEST_NGINX=$(command -v nginx)"
 echo "export TEST_CHECK_HTTP=/usr/lib/nagios/plugins/check_http"
+# the packages above hold every server `buildapi cluster up` starts privately
+echo "export TEST_CLUSTER=1"
 buildbot08=$(.ci/buildbot08.sh)
 echo "export TEST_BUILDBOT08=$buildbot08"
 echo "export BUILDAPI_REQUIRE_SERVICES=1"

@@ -19,6 +19,9 @@ SERVICES = {
     "buildbot08": "TEST_BUILDBOT08",
     "nginx": "TEST_NGINX",
     "check_http": "TEST_CHECK_HTTP",
+    # 1 when the servers `buildapi cluster` runs privately are installed: rabbitmq-server,
+    # postgresql (initdb), mariadb-server, redis-server, nginx
+    "cluster": "TEST_CLUSTER",
 }
 
 

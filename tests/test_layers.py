@@ -24,14 +24,14 @@ LAYERS: dict[str, list[set[str]]] = {
         {"clock", "config", "cache", "metrics", "parsing", "probes", "times"},
         {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},
-        {"agent", "web"},
+        {"agent", "web", "cluster"},
         {"cli"},  # wires everything together
     ],
     "buildapi.db": [{"schema"}, {"queries", "migrations"}, {"*"}],
     "buildapi.farm": [{"*"}, {"history"}],
     "buildapi.cli": [
         {"databases"},
-        {"admin", "agent", "farming", "publishing"},
+        {"admin", "agent", "cluster", "farming", "publishing"},
         {"serving"},  # the demo makes a token and a history too
         {"parser"},
         {"__init__"},

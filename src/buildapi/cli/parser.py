@@ -16,9 +16,17 @@ from buildapi.cli.admin import (
     run_token_revoke,
 )
 from buildapi.cli.agent import run_agent
+from buildapi.cli.cluster import (
+    DEFAULT_DIR,
+    run_cluster_down,
+    run_cluster_restart,
+    run_cluster_status,
+    run_cluster_up,
+)
 from buildapi.cli.farming import run_farm, run_farm_history
 from buildapi.cli.publishing import run_dumps, run_mail_waittimes
 from buildapi.cli.serving import DEMO_HISTORY_DAYS, run_demo, run_web
+from buildapi.cluster.databases import DATABASE_KINDS
 from buildapi.vocabulary import POOL_NAMES, POOLS
 
 
@@ -139,7 +147,49 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--mpb", type=int, help="minutes per block (default 15)")
     mail.add_argument("--maxb", type=int, help="largest block in minutes, 0 = no cap (default 120)")
     mail.set_defaults(handler=run_mail_waittimes)
+    _add_cluster(commands)
     return parser
+
+
+def _add_cluster(commands: argparse._SubParsersAction) -> None:
+    base = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    base.add_argument("--config", type=Path, help="TOML file of the settings to start from")
+    cluster = commands.add_parser(
+        "cluster", help="run the production topology on this machine, for development and tests"
+    )
+    actions = cluster.add_subparsers(dest="cluster_command", required=True, metavar="ACTION")
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--dir", type=Path, default=DEFAULT_DIR, help=f"state directory (default {DEFAULT_DIR})"
+    )
+    up = actions.add_parser("up", parents=[base, where], help="start every part")
+    up.add_argument("--database", choices=DATABASE_KINDS, default=DATABASE_KINDS[0])
+    up.add_argument("--database-url", help="use this database server instead of starting one")
+    up.add_argument("--broker-url", help="use this RabbitMQ (amqp://...) instead of starting one")
+    up.add_argument("--port", type=_port, default=8080, help="nginx's port (default 8080)")
+    up.add_argument(
+        "--web-workers", type=_positive_int, default=2, help="web workers behind nginx (default 2)"
+    )
+    up.add_argument("--agents", type=_positive_int, default=2, help="agents (default 2)")
+    up.add_argument(
+        "--history-days", type=_positive_float, default=1.0, help="days of past builds (default 1)"
+    )
+    up.add_argument(
+        "--mail-every",
+        type=_positive_float,
+        default=10.0,
+        help="minutes between wait-time mails (default 10)",
+    )
+    up.set_defaults(handler=run_cluster_up)
+    actions.add_parser("down", parents=[where], help="stop what `up` started").set_defaults(
+        handler=run_cluster_down
+    )
+    actions.add_parser(
+        "status", parents=[where], help="each part: pid, port, whether it answers"
+    ).set_defaults(handler=run_cluster_status)
+    restart = actions.add_parser("restart", parents=[where], help="stop and start one part")
+    restart.add_argument("part", help="the part's name, as `status` lists it (e.g. agent-1)")
+    restart.set_defaults(handler=run_cluster_restart)
 
 
 def _add_listen_options(parser: argparse.ArgumentParser) -> None:
@@ -157,6 +207,12 @@ def _add_farm_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="farm seconds per real second: durations and push rates (default 60)",
     )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
+    return int(text)
 
 
 def _host_port(text: str) -> tuple[str, int]:
