@@ -156,12 +156,18 @@ class Broker:
         return self._producer
 
     def _drop_connection(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:  # closing a broken connection may fail; it is gone either way
-                log.debug("closing a broken broker connection failed", exc_info=True)
+        release_quietly(self._connection)
         self._connection, self._producer = None, None
+
+
+def release_quietly(connection: Connection | None) -> None:
+    """Close a connection that may be broken already; it is gone either way."""
+    if connection is None:
+        return
+    try:
+        connection.release()
+    except Exception:  # closing a broken connection may fail
+        log.debug("closing a broken broker connection failed", exc_info=True)
 
 
 Handler = Callable[[Any, Message], None]

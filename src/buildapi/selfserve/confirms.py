@@ -5,7 +5,6 @@ message can take hundreds of milliseconds on a busy RabbitMQ."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -13,9 +12,7 @@ from typing import Any
 
 from kombu import Connection, Exchange, Producer
 
-from buildapi.selfserve.broker import PERSISTENT, Broker, BrokerDown
-
-log = logging.getLogger(__name__)
+from buildapi.selfserve.broker import PERSISTENT, Broker, BrokerDown, release_quietly
 
 
 class Unconfirmed(Exception):
@@ -84,11 +81,7 @@ class ConfirmedBatches:
         return self._producer
 
     def _drop_connection(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:  # closing a broken connection may fail; it is gone either way
-                log.debug("closing a broken broker connection failed", exc_info=True)
+        release_quietly(self._connection)
         self._connection, self._producer, self._tracker = None, None, None
 
 
