@@ -90,7 +90,9 @@ def test_job_states_databases_and_broker(families) -> None:  # type: ignore[no-u
     assert values(families["buildapi_db_up"]) == {"buildapi_db": 1.0, "schedulerdb": 1.0}
     assert set(values(families["buildapi_broker_queue_messages"])) == {
         "requests",
+        "requests.retry",
         "finished",
+        "finished.retry",
         "dead",
     }
     assert values(families["buildapi_broker_up"]) == {"": 1.0}

@@ -25,13 +25,14 @@ from buildapi.db.schema.buildapi import jobrequests
 from buildapi.db.schema.scheduler import buildsets, selfserve_actions
 from buildapi.vocabulary import REBUILT_BY, REQUESTED_BY
 from tests.cluster.conftest import Cluster, pending_requests, read_targets
-from tests.cluster.load import Client, PendingRequests, Record
+from tests.cluster.load import Client, PendingRequests, Record, WritePace
 from tests.processes import wait_until
 
 LOAD_SECONDS = float(os.environ.get("BUILDAPI_LOAD_SECONDS", "60"))
 CLIENTS = 50
 USERS = 8
-ANSWER_SECONDS = 90.0  # every accepted job is answered within this after the load stops
+WRITES_PER_SECOND = 5.0  # of all clients together
+ANSWER_SECONDS = 120.0  # every accepted job is answered within this after the load stops
 
 
 def kill_and_restart(cluster: Cluster, name: str) -> str:
@@ -98,6 +99,7 @@ def run_load(cluster: Cluster) -> tuple[Record, list[str], float]:
     users = [f"load-{number}@example.com" for number in range(USERS)]
     passwords = {user: add_user(cluster.directory, user) for user in users}
     record, faults, stop = Record(), [], threading.Event()
+    pace = WritePace(WRITES_PER_SECOND)
     clients = []
     for number in range(CLIENTS):
         user = users[number % USERS]
@@ -107,7 +109,7 @@ def run_load(cluster: Cluster) -> tuple[Record, list[str], float]:
             headers={"Accept": "application/json"},
             timeout=30,
         )
-        clients.append(Client(http, user, targets, record, random.Random(number)))
+        clients.append(Client(http, user, targets, record, random.Random(number), pace))
     threads = [threading.Thread(target=client.run, args=(stop,)) for client in clients]
     threads.append(threading.Thread(target=refresh_pending, args=(cluster, targets.pending, stop)))
     began = time.monotonic()
