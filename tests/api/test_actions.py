@@ -165,6 +165,22 @@ def test_method_override_and_format_query(
     assert json.loads(row.what) == {"brid": request_id, "priority": 5}
 
 
+def test_method_in_the_query_of_a_post(
+    farm_client: httpx.Client, busy_farm: Farm, token: str
+) -> None:
+    """A page-wide form's button carries its row's method in `formaction`."""
+    request_id = request_ids(busy_farm.databases, claimed=False, complete=False)[0]
+    response = farm_client.post(
+        f"/self-serve/{BRANCH}/request/{request_id}?_method=PUT&format=json",
+        data={"priority": "6"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 202, response.text
+    row = job_row(busy_farm.databases, response.json()["request_id"])
+    assert row.action == "reprioritize"
+    assert json.loads(row.what) == {"brid": request_id, "priority": 6}
+
+
 def test_every_action_is_accepted(farm_client: httpx.Client, busy_farm: Farm, token: str) -> None:
     databases = busy_farm.databases
     revision = a_revision(databases)

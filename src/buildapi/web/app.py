@@ -106,7 +106,7 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         htpasswd=Htpasswd(settings.auth_htpasswd_file) if settings.auth_htpasswd_file else None,
         secret=server_secret(settings),
     )
-    api.state.templates = make_templates(settings.zone)
+    api.state.templates = make_templates(settings.zone, layout)
     install_error_handlers(api)
     install_openapi(api)
     for router, is_read in ROUTERS:

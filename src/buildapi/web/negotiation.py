@@ -4,7 +4,7 @@ slashes."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from fastapi import Depends, Query, Request
 from starlette.datastructures import Headers
@@ -70,8 +70,10 @@ MAX_OVERRIDE_BODY = 1 << 20
 
 
 class MethodOverrideMiddleware:
-    """A POST whose form (or JSON) body has `_method` = PUT or DELETE is routed as that method,
-    for clients and HTML forms that can only POST. The body is passed on untouched."""
+    """A POST whose form (or JSON) body, or else whose query, has `_method` = PUT or DELETE is
+    routed as that method, for clients and HTML forms that can only POST: the query lets one
+    page-wide form carry each row's method in its buttons' `formaction`. The body is passed on
+    untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -83,7 +85,7 @@ class MethodOverrideMiddleware:
         body, more = await _read_body(receive, MAX_OVERRIDE_BODY)
         replay = _replayer(body, more, receive)
         if not more:
-            method = await _override_method(Headers(scope=scope), body)
+            method = await _override_method(Headers(scope=scope), body) or _query_method(scope)
             if method in OVERRIDABLE:
                 scope = {**scope, "method": method}
         await self.app(scope, replay, send)
@@ -147,6 +149,11 @@ async def _override_method(headers: Headers, body: bytes) -> str | None:
     except BadInput:  # a malformed body is the endpoint's to reject, not ours
         return None
     return value.upper() if isinstance(value, str) else None
+
+
+def _query_method(scope: Scope) -> str | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("_method")
+    return values[0].upper() if values else None
 
 
 class TrailingSlashMiddleware:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import html
 import io
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from buildapi import __version__
+from buildapi.layout import FarmLayout
 from buildapi.vocabulary import Result
+from buildapi.web.links import changeset_url, time_element
 from buildapi.web.negotiation import names_no_format
 from buildapi.web.urls import app_path, link
 
@@ -31,12 +34,14 @@ BARE_FOR_SCRIPTS = frozenset({PLAIN_PAGE, ERROR_PAGE, BUILD_PAGE})
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def make_templates(zone: ZoneInfo) -> Jinja2Templates:
+def make_templates(zone: ZoneInfo, layout: FarmLayout) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.globals["changeset_url"] = functools.partial(changeset_url, layout)
     templates.env.globals["version"] = __version__
     templates.env.globals["zone"] = zone.key
     templates.env.filters["pretty_json"] = pretty_json
     templates.env.filters["localtime"] = lambda epoch: local_time(epoch, zone)
+    templates.env.filters["when"] = lambda epoch: time_element(epoch, zone)
     templates.env.filters["localdate"] = lambda epoch: local_date(epoch, zone)
     templates.env.filters["duration"] = duration
     templates.env.filters["result_label"] = result_label
