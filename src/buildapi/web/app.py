@@ -41,9 +41,6 @@ from buildapi.web.routes import (
     health,
     live,
     ops,
-    report_builders,
-    report_runs,
-    report_status,
     reports,
     search,
     selfserve,
@@ -63,9 +60,6 @@ ROUTERS = (
     (selfserve.router, True),
     (search.router, True),
     (reports.router, True),
-    (report_status.router, True),
-    (report_runs.router, True),
-    (report_builders.router, True),
     (actions.router, False),
 )
 
