@@ -38,6 +38,7 @@ from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
     actions,
     dumps,
+    grid,
     health,
     live,
     ops,
@@ -60,6 +61,7 @@ ROUTERS = (
     (live.router, True),
     (dumps.router, True),
     (selfserve.router, True),
+    (grid.router, True),
     (reports.router, True),
     (report_status.router, True),
     (report_runs.router, True),
