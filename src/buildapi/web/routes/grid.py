@@ -76,7 +76,8 @@ def pushes(
     )
 
 
-@router.get("/grid/{branch}", summary="The branch's grid: redirects to /self-serve/{branch}/pushes")
+# A short name for people to type; the API description lists the page itself.
+@router.get("/grid/{branch}", include_in_schema=False)
 def grid_alias(request: Request, state: State, branch: str) -> Response:
     known_branch(state, branch)
     query = f"?{request.url.query}" if request.url.query else ""
