@@ -38,6 +38,7 @@ from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
     actions,
     dumps,
+    grid,
     health,
     live,
     ops,
@@ -59,6 +60,7 @@ ROUTERS = (
     (dumps.router, True),
     (selfserve.router, True),
     (search.router, True),
+    (grid.router, True),
     (reports.router, True),
     (actions.router, False),
 )
