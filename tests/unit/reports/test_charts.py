@@ -42,7 +42,9 @@ def test_result_classes_use_the_properties_on_any_element_and_on_grid_cells() ->
         assert f".cell.result{code} {{ background: var(--result-{code}); }}" in CSS
     for state in ("pending", "running"):
         assert f".{state} {{ color: var(--{state}); }}" in CSS
-        assert f".cell.{state} {{ background: var(--{state}); }}" in CSS
+        # not done yet: outlined in the state's colour on white
+        outlined = rf"^\.cell\.{state} {{ background: #fff; border: .*var\(--{state}\); }}"
+        assert re.search(outlined, CSS, re.M)
 
 
 def test_every_colour_token_a_chart_can_name_is_defined_in_the_stylesheet() -> None:
