@@ -41,23 +41,25 @@ class TableQuery:
 
     def table_filter(self, layout: FarmLayout, branch: str) -> TableFilter:
         """The filter for SQL: a platform becomes the branch's builders of that platform."""
-        builders = None
-        if self.platform is not None:
-            known = platforms(layout, branch)
-            if self.platform not in known:
-                raise BadInput(f"platform must be one of {', '.join(known)}, not {self.platform!r}")
-            builders = frozenset(
-                name
-                for name, builder in layout.builders_for_branch(branch).items()
-                if builder.properties.platform == self.platform
-            )
         return TableFilter(
             builder=self.builder,
-            builders=builders,
+            builders=platform_builders(layout, branch, self.platform),
             result=RESULTS[self.result] if self.result is not None else None,
             state=self.state,
             author=self.author,
         )
+
+
+def platform_builders(
+    layout: FarmLayout, branch: str, platform: str | None
+) -> frozenset[str] | None:
+    if platform is None:
+        return None
+    known = platforms(layout, branch)
+    if platform not in known:
+        raise BadInput(f"platform must be one of {', '.join(known)}, not {platform!r}")
+    builders = layout.builders_for_branch(branch).items()
+    return frozenset(name for name, builder in builders if builder.properties.platform == platform)
 
 
 def platforms(layout: FarmLayout, branch: str) -> list[str]:

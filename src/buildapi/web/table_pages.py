@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy import Connection
 from starlette.requests import Request
 
-from buildapi.db.queries.job_tables import STATES, Scope, authors_of_buildsets, page_rows
+from buildapi.db.queries.job_tables import (
+    STATES,
+    Scope,
+    TableFilter,
+    authors_of_buildsets,
+    page_rows,
+)
 from buildapi.layout import FarmLayout
 from buildapi.selfserve import shapes
 from buildapi.web.paging import RESULTS, Pager, TableQuery, platforms
@@ -20,10 +26,10 @@ def table_context(
     branch: str,
     scope: Scope,
     table: TableQuery,
+    where: TableFilter,
 ) -> dict[str, Any]:
     """What _job_tables.html shows: the page's rows split into the three tables, the
     authors of each row's push by request id, the counts and the paging links."""
-    where = table.table_filter(layout, branch)
     page = page_rows(connection, scope, where, table.sort, table.offset, table.per_page)
     built = page.running + page.finished
     requests = page.pending + [row.request for row in built]

@@ -152,6 +152,7 @@ def branch_day(
     rev: Annotated[str | None, Query(description="jump to this revision's page")] = None,
 ) -> Response:
     chosen = known_branch(state, branch)
+    where = table.table_filter(state.layout, branch)  # checked for the JSON too
     if rev is not None:
         target = link(request, f"/self-serve/{branch}/rev/{checked_revision(rev.strip())}")
         return RedirectResponse(target, status_code=302)
@@ -161,7 +162,7 @@ def branch_day(
             built, waiting = queries.builds_of_day(connection, chosen, start, end)
             return render(request, fmt, shapes.job_list(built, waiting))
         scope = job_tables.day_scope(chosen, start, end)
-        context = table_context(request, connection, state.layout, branch, scope, table)
+        context = table_context(request, connection, state.layout, branch, scope, table, where)
     return render(
         request,
         fmt,
@@ -247,13 +248,14 @@ def revision(
     stable_delay: StableDelay = 180,
 ) -> Response:
     items = revision_jobs(state, branch, revision)
+    where = table.table_filter(state.layout, branch)  # checked for the JSON too
     verdict = shapes.completeness(items, time.time(), stable_delay)
     if fmt == "json":
         return render(request, fmt, items)
     with state.databases.schedulerdb.connect() as connection:
         chosen, stamp = known_branch(state, branch), checked_revision(revision)
         scope = job_tables.revision_scope(connection, chosen, stamp)
-        context = table_context(request, connection, state.layout, branch, scope, table)
+        context = table_context(request, connection, state.layout, branch, scope, table, where)
         push = job_tables.changes_of_scope(connection, scope)
     return render(
         request,
