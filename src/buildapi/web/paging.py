@@ -4,14 +4,14 @@ the links that change one of them while keeping the others."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query
 from starlette.requests import Request
 
 from buildapi.db.queries.job_tables import SORT_KEYS, STATES, Sort, TableFilter
-from buildapi.errors import BadInput
+from buildapi.errors import NotFound
 from buildapi.layout import FarmLayout
 from buildapi.vocabulary import Result
 from buildapi.web.params import Integer
@@ -20,6 +20,10 @@ from buildapi.web.urls import app_path, link
 PER_PAGE = 200
 MAX_PER_PAGE = 1000
 RESULTS = {result.legacy_name: int(result) for result in Result}
+# Closed sets, so that the OpenAPI description names them; "" is an untouched form field.
+ResultName = Literal[("", *RESULTS)]  # type: ignore[valid-type]
+StateName = Literal[("", *STATES)]  # type: ignore[valid-type]
+SortKey = Literal[("", *SORT_KEYS, *(f"-{key}" for key in SORT_KEYS))]  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ def platform_builders(
         return None
     known = platforms(layout, branch)
     if platform not in known:
-        raise BadInput(f"platform must be one of {', '.join(known)}, not {platform!r}")
+        raise NotFound(f"platform {platform!r} is not one of {branch}'s: {', '.join(known)}")
     builders = layout.builders_for_branch(branch).items()
     return frozenset(name for name, builder in builders if builder.properties.platform == platform)
 
@@ -66,31 +70,20 @@ def platforms(layout: FarmLayout, branch: str) -> list[str]:
     return sorted({b.properties.platform for b in layout.builders_for_branch(branch).values()})
 
 
-def _choice(value: str | None, allowed: tuple[str, ...] | list[str], name: str) -> str | None:
-    """None for an empty or missing value (an untouched select of the filter form)."""
-    if not value:
-        return None
-    if value not in allowed:
-        raise BadInput(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
-
-def _sort(value: str | None) -> Sort:
+def _sort(value: str) -> Sort:
     if not value:
         return Sort()
-    key = value.removeprefix("-")
-    _choice(key, SORT_KEYS, "sort (optionally after '-' for descending)")
-    return Sort(key=key, descending=value.startswith("-"))
+    return Sort(key=value.removeprefix("-"), descending=value.startswith("-"))
 
 
 def table_query(
     page: Annotated[Integer, Query(ge=1, le=1_000_000, description="1 is the first")] = 1,
     per_page: Annotated[Integer, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE,
-    sort: Annotated[str | None, Query(description="a column key; '-key' descending")] = None,
+    sort: Annotated[SortKey, Query(description="a column key; '-key' descending")] = "",
     builder: Annotated[str | None, Query(description="builder name contains")] = None,
     platform: Annotated[str | None, Query(description="a platform of the branch")] = None,
-    result: Annotated[str | None, Query(description="a finished build's result")] = None,
-    state: Annotated[str | None, Query(description="pending, running or finished")] = None,
+    result: Annotated[ResultName, Query(description="a finished build's result")] = "",
+    state: Annotated[StateName, Query(description="pending, running or finished")] = "",
     author: Annotated[str | None, Query(description="an author of the push")] = None,
 ) -> TableQuery:
     return TableQuery(
@@ -99,8 +92,8 @@ def table_query(
         sort=_sort(sort),
         builder=builder.strip() or None if builder else None,
         platform=platform or None,
-        result=_choice(result, tuple(RESULTS), "result"),
-        state=_choice(state, STATES, "state"),
+        result=result or None,
+        state=state or None,
         author=author.strip() or None if author else None,
     )
 
