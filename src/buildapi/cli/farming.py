@@ -58,6 +58,36 @@ def run_farm_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_farm_bigday(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime
+
+    from buildapi.farm.bigday import BigDay, write_big_day
+    from buildapi.layout import load_layout
+    from buildapi.times import midnight
+
+    layout = load_layout(settings)
+    branch = layout.branches.get(args.branch)
+    if branch is None:
+        raise SystemExit(f"unknown branch {args.branch!r}: not in the branches config")
+    date = args.date or datetime.datetime.now(settings.zone).date()
+    start = midnight(date, settings.zone, "date")
+    end = min(midnight(date, settings.zone, "date", days_later=1), int(time.time()))
+    day = BigDay(
+        branch=branch.repo_path,
+        builders=sorted(layout.builders_for_branch(args.branch)) or [f"{args.branch} build"],
+        start=start,
+        end=max(end, start + 1),
+        jobs=args.jobs,
+    )
+    databases = open_databases(settings, "farm bigday")
+    try:
+        written = write_big_day(databases, day)
+    finally:
+        databases.dispose()
+    print(f"wrote {written} build requests of {args.branch} on {date}")
+    return 0
+
+
 def write_farm_history(
     settings: Settings,
     layout: FarmLayout,

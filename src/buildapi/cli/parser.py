@@ -23,7 +23,7 @@ from buildapi.cli.cluster import (
     run_cluster_status,
     run_cluster_up,
 )
-from buildapi.cli.farming import run_farm, run_farm_history
+from buildapi.cli.farming import run_farm, run_farm_bigday, run_farm_history
 from buildapi.cli.publishing import run_dumps, run_mail_waittimes
 from buildapi.cli.serving import DEMO_HISTORY_DAYS, run_demo, run_web
 from buildapi.cluster.databases import DATABASE_KINDS
@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--end", type=_positive_float, help="epoch seconds the history ends at (default now)"
     )
     history.set_defaults(handler=run_farm_history)
+    bigday = farm_commands.add_parser(
+        "bigday", parents=[common], help="write one very busy day of one branch, fast"
+    )
+    bigday.add_argument("--branch", required=True, help="a branch of the branches config")
+    bigday.add_argument("--jobs", type=_positive_int, required=True, help="build requests")
+    bigday.add_argument(
+        "--date", type=_date, help="YYYY-MM-DD in the configured zone (default today)"
+    )
+    bigday.set_defaults(handler=run_farm_bigday)
 
     web = commands.add_parser("web", parents=[common], help="run the HTTP server")
     _add_listen_options(web)

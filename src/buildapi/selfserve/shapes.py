@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from buildapi.db.queries.job_tables import TablePage
 from buildapi.db.queries.jobrequests import JobRow
 from buildapi.db.queries.live import physical_build
 from buildapi.db.queries.selfserve import BuildRow, RequestRow
@@ -97,4 +98,24 @@ def job_object(row: JobRow, show_who: bool = True) -> dict[str, Any]:
         "completed_at": row.completed_at,
         "complete_data": row.complete_data,
         "what": row.what,
+    }
+
+
+def table_rows(page: TablePage) -> dict[str, list[dict[str, Any]]]:
+    """A page of the HTML tables: one build object per `builds` row (not folded: a page shows
+    rows, and a merged build's rows may fall on two pages), keyed by
+    table: pending, running and (finished) builds."""
+    return {
+        "pending": [request_object(row) for row in page.pending],
+        "running": [build for row in page.running for build in build_objects([row])],
+        "builds": [build for row in page.finished for build in build_objects([row])],
+    }
+
+
+def cancellable(items: list[dict[str, Any]]) -> dict[str, int]:
+    """How many pending requests and running builds a cancel of these items stops."""
+    running = [item for item in items if "starttime" in item and item["endtime"] is None]
+    return {
+        "requests": sum("starttime" not in item for item in items),
+        "builds": len(running),
     }

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from buildapi.db.queries.write_quotas import (
@@ -74,14 +74,24 @@ def _job(row: Any) -> JobRow:
     )
 
 
-def list_jobs(connection: Connection, num: int, offset: int, where: JobFilter) -> list[JobRow]:
-    """Newest first."""
-    query = select(*JOB_COLUMNS).order_by(jobrequests.c.when.desc(), jobrequests.c.id.desc())
+def _filtered(query: Select, where: JobFilter) -> Select:
     for name in ("who", "action", "branch", "state"):
         value = getattr(where, name)
         if value is not None:
             query = query.where(jobrequests.c[name] == value)
-    return [_job(row) for row in connection.execute(query.limit(num).offset(offset)).all()]
+    return query
+
+
+def list_jobs(connection: Connection, num: int, offset: int, where: JobFilter) -> list[JobRow]:
+    """Newest first."""
+    query = select(*JOB_COLUMNS).order_by(jobrequests.c.when.desc(), jobrequests.c.id.desc())
+    query = _filtered(query, where).limit(num).offset(offset)
+    return [_job(row) for row in connection.execute(query).all()]
+
+
+def count_jobs(connection: Connection, where: JobFilter) -> int:
+    query = _filtered(select(func.count()).select_from(jobrequests), where)
+    return int(connection.execute(query).scalar() or 0)
 
 
 def get_job(connection: Connection, job_id: int) -> JobRow | None:

@@ -77,7 +77,7 @@ class BuildRow:
         return build_is_over(self.finish_time, self.request.complete)
 
 
-def _requests() -> Select:
+def requests_query() -> Select:
     return (
         select(*REQUEST_COLUMNS)
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
@@ -99,7 +99,7 @@ def retried() -> ColumnElement[bool]:
     return exists().where(later.c.brid == builds.c.brid, later.c.id > builds.c.id)
 
 
-def _builds() -> Select:
+def builds_query() -> Select:
     return (
         select(
             builds.c.id,
@@ -117,14 +117,14 @@ def _builds() -> Select:
     )
 
 
-def _build_rows(connection: Connection, query: Select) -> list[BuildRow]:
+def build_rows(connection: Connection, query: Select) -> list[BuildRow]:
     return [
         BuildRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), RequestRow(*row[6:]))
         for row in connection.execute(query).all()
     ]
 
 
-def _pending(connection: Connection, query: Select) -> list[RequestRow]:
+def pending_rows(connection: Connection, query: Select) -> list[RequestRow]:
     query = query.where(buildrequests.c.claimed_at == 0, buildrequests.c.complete == 0)
     return [
         RequestRow(*row)
@@ -139,11 +139,13 @@ def builds_of_day(
 ) -> tuple[list[BuildRow], list[RequestRow]]:
     """Builds started in [start, end) and requests submitted then that are still pending."""
     in_branch = branch.clause(sourcestamps.c.branch)
-    started = _builds().where(in_branch, builds.c.start_time >= start, builds.c.start_time < end)
-    waiting = _requests().where(
+    started = builds_query().where(
+        in_branch, builds.c.start_time >= start, builds.c.start_time < end
+    )
+    waiting = requests_query().where(
         in_branch, buildrequests.c.submitted_at >= start, buildrequests.c.submitted_at < end
     )
-    return _build_rows(connection, started), _pending(connection, waiting)
+    return build_rows(connection, started), pending_rows(connection, waiting)
 
 
 def builds_of_revision(
@@ -153,8 +155,8 @@ def builds_of_revision(
     stamps = sourcestamps_of_revision(connection, branch, revision)
     matches = (sourcestamps.c.id.in_(stamps),)
     return (
-        _build_rows(connection, _builds().where(*matches)),
-        _pending(connection, _requests().where(*matches)),
+        build_rows(connection, builds_query().where(*matches)),
+        pending_rows(connection, requests_query().where(*matches)),
     )
 
 
@@ -168,14 +170,15 @@ def builds_of_author(
     )
     matches = (branch.clause(sourcestamps.c.branch), sourcestamps.c.id.in_(pushed))
     return (
-        _build_rows(connection, _builds().where(*matches).limit(limit)),
-        _pending(connection, _requests().where(*matches).limit(limit)),
+        build_rows(connection, builds_query().where(*matches).limit(limit)),
+        pending_rows(connection, requests_query().where(*matches).limit(limit)),
     )
 
 
 def build_by_id(connection: Connection, branch: BranchFilter, build_id: int) -> BuildRow | None:
-    rows = _build_rows(
-        connection, _builds().where(branch.clause(sourcestamps.c.branch), builds.c.id == build_id)
+    rows = build_rows(
+        connection,
+        builds_query().where(branch.clause(sourcestamps.c.branch), builds.c.id == build_id),
     )
     return rows[0] if rows else None
 
@@ -184,7 +187,9 @@ def request_by_id(
     connection: Connection, branch: BranchFilter, request_id: int
 ) -> RequestRow | None:
     row = connection.execute(
-        _requests().where(branch.clause(sourcestamps.c.branch), buildrequests.c.id == request_id)
+        requests_query().where(
+            branch.clause(sourcestamps.c.branch), buildrequests.c.id == request_id
+        )
     ).first()
     return RequestRow(*row) if row else None
 

@@ -9,21 +9,32 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from buildapi.db.queries import job_tables
 from buildapi.db.queries import selfserve as queries
-from buildapi.db.queries.jobrequests import JobFilter, get_job, list_jobs
-from buildapi.db.queries.selfserve import BuildRow
+from buildapi.db.queries.jobrequests import (
+    COMPLETE,
+    PUBLISHED,
+    RECORDED,
+    JobFilter,
+    count_jobs,
+    get_job,
+    list_jobs,
+)
 from buildapi.errors import NotFound, Unauthenticated
 from buildapi.layout import periodic_builders
 from buildapi.selfserve import shapes
 from buildapi.selfserve.auth import Identity
+from buildapi.selfserve.messages import ACTIONS
 from buildapi.times import midnight, parse_day
 from buildapi.web.auth import Reader
 from buildapi.web.caching import cached
 from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat
+from buildapi.web.paging import Pager, Table
 from buildapi.web.params import MAX_ID, Id, Integer, checked_revision, known_branch
 from buildapi.web.responses import BUILD_PAGE, render
+from buildapi.web.table_pages import table_context
 from buildapi.web.urls import link
 
 router = APIRouter(prefix="/self-serve", tags=["self-serve"])
@@ -92,14 +103,30 @@ def jobs(
     job_state: Annotated[str | None, Query(alias="state")] = None,
 ) -> Response:
     show = shows_who(state, reader)
-    if who is not None and not show:
+    if who and not show:
         # Filtering would tell anonymous readers whether an address has made jobs.
         raise Unauthenticated("credentials required to filter jobs by who")
-    where = JobFilter(who=who, action=action, branch=branch, state=job_state)
+    # The filter form sends an untouched field as an empty value: no filter.
+    where = JobFilter(
+        who=who or None, action=action or None, branch=branch or None, state=job_state or None
+    )
     with state.databases.buildapi_db.connect() as connection:
         rows = list_jobs(connection, num, offset, where)
+        total = count_jobs(connection, where) if fmt != "json" else len(rows)
     found = [shapes.job_object(row, show_who=show) for row in rows]
-    return render(request, fmt, found, template="jobs.html", title="Job history")
+    return render(
+        request,
+        fmt,
+        found,
+        template="jobs.html",
+        title="Job history",
+        pager=Pager(request, offset, len(found), total, num, by_offset=True),
+        where=where,
+        show_who=show,
+        actions=sorted(ACTIONS),
+        states=(RECORDED, PUBLISHED, COMPLETE),
+        branches=sorted(state.layout.branches),
+    )
 
 
 @router.get("/jobs/{job_id}", summary="Return information about a job request")
@@ -120,30 +147,34 @@ def branch_day(
     fmt: OutputFormat,
     state: State,
     branch: str,
+    table: Table,
     date: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None,
     rev: Annotated[str | None, Query(description="jump to this revision's page")] = None,
 ) -> Response:
     chosen = known_branch(state, branch)
+    where = table.table_filter(state.layout, branch)  # checked for the JSON too
     if rev is not None:
         target = link(request, f"/self-serve/{branch}/rev/{checked_revision(rev.strip())}")
         return RedirectResponse(target, status_code=302)
     day, start, end = day_window(state, date)
     with state.databases.schedulerdb.connect() as connection:
-        built, waiting = queries.builds_of_day(connection, chosen, start, end)
-    items = shapes.job_list(built, waiting)
+        if fmt == "json":
+            built, waiting = queries.builds_of_day(connection, chosen, start, end)
+            return render(request, fmt, shapes.job_list(built, waiting))
+        scope = job_tables.day_scope(chosen, start, end)
+        context = table_context(request, connection, state.layout, branch, scope, table, where)
     return render(
         request,
         fmt,
-        items,
+        None,
         template="branch.html",
         title=f"Builds for {branch} on {day}",
         branch=branch,
         day=day,
         today=datetime.datetime.now(state.settings.zone).date(),
         timedelta=datetime.timedelta,
-        tables=split_items(items),
-        own_results=shapes.own_results(built),
         csrf_token=PLACEHOLDER,
+        **context,
     )
 
 
@@ -187,10 +218,8 @@ def build_request(request: Request, fmt: OutputFormat, state: State, branch: str
     return render(request, fmt, data, title=f"Request {request_id}")
 
 
-def revision_jobs(
-    state: AppState, branch: str, revision: str
-) -> tuple[list[dict[str, Any]], list[BuildRow]]:
-    """The revision's job list, and its build rows; 404 when it has none."""
+def revision_jobs(state: AppState, branch: str, revision: str) -> list[dict[str, Any]]:
+    """The revision's job list; 404 when it has none."""
     chosen = known_branch(state, branch)
     revision = checked_revision(revision)
     with state.databases.schedulerdb.connect() as connection:
@@ -198,7 +227,7 @@ def revision_jobs(
     items = shapes.job_list(built, waiting)
     if not items:
         raise NotFound(f"Revision {revision} not found on branch {branch}")
-    return items, built
+    return items
 
 
 StableDelay = Annotated[
@@ -215,25 +244,35 @@ def revision(
     state: State,
     branch: str,
     revision: str,
+    table: Table,
     stable_delay: StableDelay = 180,
 ) -> Response:
-    items, built = revision_jobs(state, branch, revision)
+    items = revision_jobs(state, branch, revision)
+    where = table.table_filter(state.layout, branch)  # checked for the JSON too
     verdict = shapes.completeness(items, time.time(), stable_delay)
+    if fmt == "json":
+        return render(request, fmt, items)
+    with state.databases.schedulerdb.connect() as connection:
+        chosen, stamp = known_branch(state, branch), checked_revision(revision)
+        scope = job_tables.revision_scope(connection, chosen, stamp)
+        context = table_context(request, connection, state.layout, branch, scope, table, where)
+        push = job_tables.changes_of_scope(connection, scope)
     return render(
         request,
         fmt,
-        items,
+        None,
         template="revision.html",
         title=f"Builds for {revision} on {branch}",
         branch=branch,
         revision=revision,
         verdict=verdict,
-        tables=split_items(items),
-        own_results=shapes.own_results(built),
+        push=push,
+        to_cancel=shapes.cancellable(items),
         periodic={
             kind for kind in ("pgo", "nightly") if periodic_builders(state.layout, branch, kind)
         },
         csrf_token=PLACEHOLDER,
+        **context,
     )
 
 
@@ -250,7 +289,7 @@ def is_done(
     revision: str,
     stable_delay: StableDelay = 180,
 ) -> Response:
-    items, _built = revision_jobs(state, branch, revision)
+    items = revision_jobs(state, branch, revision)
     data = shapes.completeness(items, time.time(), stable_delay)
     return render(request, fmt, data, title=f"Is {revision} done?")
 
@@ -268,12 +307,3 @@ def user(request: Request, fmt: OutputFormat, state: State, branch: str, user: s
         "pending": [shapes.request_object(row) for row in waiting],
     }
     return render(request, fmt, data, title=f"Builds of {user} on {branch}")
-
-
-def split_items(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Pending requests, running builds and finished builds, for the three tables."""
-    return {
-        "pending": [item for item in items if "starttime" not in item],
-        "running": [item for item in items if "starttime" in item and item["endtime"] is None],
-        "builds": [item for item in items if item.get("endtime") is not None],
-    }

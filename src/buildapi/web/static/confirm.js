@@ -1,0 +1,9 @@
+// Asks before sending a form whose submit button (or the form itself) carries data-confirm,
+// e.g. a cancel of every job of a revision. Without JavaScript such forms have a required
+// checkbox instead.
+document.addEventListener("submit", (event) => {
+  const question = event.submitter?.dataset.confirm || event.target.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
