@@ -48,11 +48,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
-    context = browser.new_context()
-    page = context.new_page()
-    page.console_errors = []  # type: ignore[attr-defined]
+def watch_errors(page) -> None:  # type: ignore[no-untyped-def]
+    """Collect console errors, uncaught exceptions and 404 responses in `page.console_errors`."""
+    page.console_errors = []
     page.on(
         "console",
         lambda message: message.type == "error" and page.console_errors.append(message.text),
@@ -64,6 +62,13 @@ def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
             response.status == 404 and page.console_errors.append(f"404: {response.url}")
         ),
     )
+
+
+@pytest.fixture
+def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    watch_errors(page)
     yield page
     context.close()
 
