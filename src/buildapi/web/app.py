@@ -45,6 +45,7 @@ from buildapi.web.routes import (
     report_runs,
     report_status,
     reports,
+    search,
     selfserve,
 )
 from buildapi.web.sections import served_sections
@@ -60,6 +61,7 @@ ROUTERS = (
     (live.router, True),
     (dumps.router, True),
     (selfserve.router, True),
+    (search.router, True),
     (reports.router, True),
     (report_status.router, True),
     (report_runs.router, True),

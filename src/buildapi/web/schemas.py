@@ -151,6 +151,22 @@ class UserBuilds(Legacy):
     pending: list[RequestObject]
 
 
+class FoundPush(Legacy):
+    branch: str | None = Field(description="the short name; null for a branch not configured")
+    repository: str
+    revision: str
+    author: str
+    comments: str
+    when: Epoch
+
+
+class SearchResult(Legacy):
+    q: str
+    kind: Literal["revision", "author"] | None
+    pushes: list[FoundPush]
+    more: bool = Field(description="more pushes match than the newest shown")
+
+
 class Job(Legacy):
     """A job request; `id` is BuildAPI's own, legacy left it out."""
 
@@ -304,4 +320,5 @@ READS: dict[str, Any] = {
     "/self-serve/{branch}/rev/{revision}": JobItems,
     "/self-serve/{branch}/rev/{revision}/is_done": Completeness,
     "/self-serve/{branch}/user/{user}": UserBuilds,
+    "/search": SearchResult,
 }
