@@ -73,8 +73,15 @@ def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
     context.close()
 
 
-def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str, max_height: int | None = None) -> Path:  # type: ignore[no-untyped-def]
+    """The whole page, or its top `max_height` pixels: a table of thousands of rows takes
+    seconds to encode, and its first screens show how it looks."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    if max_height is None or height <= max_height:
+        page.screenshot(path=str(path), full_page=True)
+    else:
+        clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": max_height}
+        page.screenshot(path=str(path), full_page=True, clip=clip)
     return path

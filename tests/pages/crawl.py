@@ -23,6 +23,8 @@ AXE_JS = (
 # Links checked per family and output format, and pages of a family opened in the browser.
 LINKS_PER_FAMILY = 6
 PAGES_PER_FAMILY = 2
+# Tall pages are kept as their top screens: encoding a 20,000-pixel table costs seconds.
+SCREENSHOT_MAX_HEIGHT = 4000
 # Impacts that fail the axe check; "minor" and "moderate" are left to review.
 BLOCKING_IMPACTS = ("serious", "critical")
 UNMATCHED = "unmatched"
@@ -173,7 +175,7 @@ def _visit(page, url: str, first: bool, name: str) -> tuple[Visit, list[str]]:  
     headings = [text for text in page.locator("h1").all_inner_texts() if text.strip()]
     violations = None
     if first:
-        screenshot(page, name)
+        screenshot(page, name, max_height=SCREENSHOT_MAX_HEIGHT)
         violations = run_axe(page)
     title = page.title().strip()
     seconds = time.monotonic() - started
