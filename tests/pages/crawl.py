@@ -29,6 +29,11 @@ SCREENSHOT_MAX_HEIGHT = 4000
 BLOCKING_IMPACTS = ("serious", "critical")
 UNMATCHED = "unmatched"
 
+# Where the page's links and GET forms lead (a form's action alone shows its empty form).
+_LINKS = """() => [
+    ...Array.from(document.querySelectorAll('a[href]'), link => link.href),
+    ...Array.from(document.forms).filter(form => form.method === 'get').map(form => form.action),
+]"""
 _RUN_AXE = """() => axe.run(document, {resultTypes: ['violations']}).then(result =>
     result.violations.map(v => ({
         id: v.id,
@@ -114,7 +119,8 @@ class Crawl:
 
 
 def crawl(browser, base_url: str) -> Crawl:  # type: ignore[no-untyped-def]
-    """Fetch every same-origin link reachable from `/`, within the caps per family."""
+    """Fetch every same-origin link (and GET form action) reachable from `/`, within the caps
+    per family."""
     context = browser.new_context()
     page = context.new_page()
     watch_errors(page)
@@ -171,7 +177,7 @@ def _visit(page, url: str, first: bool, name: str) -> tuple[Visit, list[str]]:  
     started = time.monotonic()
     page.console_errors.clear()
     page.goto(url)
-    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)")
+    hrefs = page.evaluate(_LINKS)
     headings = [text for text in page.locator("h1").all_inner_texts() if text.strip()]
     violations = None
     if first:

@@ -16,6 +16,7 @@ from tests.pages.crawl import (
     Crawl,
     Family,
     crawl,
+    family_of,
     page_families,
     run_axe,
 )
@@ -101,6 +102,22 @@ def test_first_page_of_the_family_passes_axe(site: Crawl, template: str) -> None
 def test_every_crawled_link_is_a_known_route(site: Crawl) -> None:
     unknown = site.families.get(UNMATCHED, Family()).links
     assert unknown == [], [f"{link.url} (linked from {link.referrer})" for link in unknown]
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/", "/"),
+        ("/self-serve/jobs", "/self-serve/jobs"),
+        ("/self-serve/try", "/self-serve/{branch}"),
+        ("/self-serve/try/build/7", "/self-serve/{branch}/build/{build_id}"),
+        ("/reports/builder/Linux%20x86%20opt", "/reports/builder/{name}"),
+        ("/openapi.json", "/openapi.json"),
+        ("/static/buildapi.css", UNMATCHED),
+    ],
+)
+def test_a_path_belongs_to_the_route_the_router_would_choose(path: str, template: str) -> None:
+    assert family_of(path) == template
 
 
 def test_axe_reports_what_it_is_shown(page) -> None:  # type: ignore[no-untyped-def]
