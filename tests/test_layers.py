@@ -29,6 +29,7 @@ LAYERS: dict[str, list[set[str]]] = {
     ],
     "buildapi.db": [{"schema"}, {"queries", "migrations"}, {"*"}],
     "buildapi.farm": [{"*"}, {"history"}],
+    "buildapi.reports": [{"*"}, {"pages"}],  # a report's page presents its computation
     "buildapi.cli": [
         {"databases"},
         {"admin", "agent", "cluster", "farming", "publishing"},
@@ -37,7 +38,7 @@ LAYERS: dict[str, list[set[str]]] = {
         {"__init__"},
         {"__main__"},
     ],
-    "buildapi.web": [{"*"}, {"routes"}, {"app"}, {"worker"}],
+    "buildapi.web": [{"*"}, {"report_inputs"}, {"routes"}, {"app"}, {"worker"}],
     "buildapi.agent": [
         {"__init__", "heartbeat", "ledger", "masters"},
         {"backend"},

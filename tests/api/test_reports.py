@@ -108,8 +108,11 @@ def test_waittimes_page(farm_client: httpx.Client) -> None:
     assert [line["data"] for line in counts["series"]] == [e["intervals"] for _, e in ordered]
     assert counts["stacked"] and counts["palette"] == "ramp"
     for index, jobs in enumerate(zip(*(line["data"] for line in counts["series"]), strict=True)):
-        share = sum(line["data"][index] for line in shares["series"])
-        assert share == pytest.approx(100 if sum(jobs) else 0, abs=0.1)
+        column = [line["data"][index] for line in shares["series"]]
+        if sum(jobs):
+            assert sum(column) == pytest.approx(100, abs=0.1)
+        else:  # an interval without jobs is a gap in the share chart, not 0 %
+            assert column == [None] * len(column)
     platform_charts = [name for name in charts if name.startswith("chart-platform-")]
     assert len(platform_charts) == len(data["platforms"]) > 0
 
@@ -155,3 +158,77 @@ def test_unknown_pool_is_404(farm_client: httpx.Client) -> None:
     response = get(farm_client, "/reports/waittimes/swimmingpool", format="json")
     assert response.status_code == 404
     assert "swimmingpool" in response.json()["msg"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "fragment"),
+    [
+        ("/reports/waittimes", {"starttime": "yesterday"}, 400, "epoch seconds"),
+        ("/reports/testruns", {"platform": "amiga"}, 400, "platform must be one of"),
+        ("/reports/builder/no such builder", {}, 404, "not found"),
+        ("/reports/slaves/999999", {}, 404, "Slave 999999 not found"),
+    ],
+)
+def test_csv_errors_are_plain_text_with_their_status_and_message(
+    farm_client: httpx.Client, path: str, params: dict, status: int, fragment: str
+) -> None:
+    response = get(farm_client, path, format="csv", **params)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    header, row = csv.reader(io.StringIO(response.text))
+    assert header == ["status", "msg"] and row[0] == "FAILED" and fragment in row[1]
+    assert "<html" not in response.text.lower()
+
+
+def chart_values(chart: dict) -> list[float]:
+    return [value for line in chart["series"] for value in line["data"] if value is not None]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports/waittimes/testpool",
+        "/reports/pushes",
+        "/reports/endtoend/mozilla-inbound",
+        "/reports/trychooser",
+        "/reports/slaves",
+        "/reports/builders/mozilla-inbound",
+        "/reports/testruns",
+        "/reports/idlejobs",
+    ],
+)
+def test_report_charts_are_readable_and_never_negative(
+    farm_client: httpx.Client, path: str
+) -> None:
+    from buildapi.reports.charts import TOP_BARS, TOP_SLICES
+
+    page = get(farm_client, path)
+    assert page.status_code == 200
+    for canvas, chart in page_charts(page.text).items():
+        assert all(value >= 0 for value in chart_values(chart)), canvas
+        assert all(line["colour"] for line in chart["series"]), canvas
+        if chart["type"] == "pie":
+            assert len(chart["labels"]) <= TOP_SLICES + 1, canvas
+        if chart["type"] == "bar":  # hundreds of bars would be hairlines
+            assert len(chart["labels"]) <= max(TOP_BARS, 24), canvas
+
+
+def test_a_branch_has_one_colour_in_every_pushes_chart(farm_client: httpx.Client) -> None:
+    charts = page_charts(get(farm_client, "/reports/pushes").text)
+    lines = {
+        canvas: {line["label"]: line["colour"] for line in charts[canvas]["series"]}
+        for canvas in ("chart-intervals", "chart-branches")
+    }
+    (pie,) = charts["chart-share"]["series"]
+    slices = dict(zip(charts["chart-share"]["labels"], pie["colours"], strict=True))
+    assert lines["chart-intervals"].pop("Totals") == "totals"
+    assert lines["chart-intervals"] == lines["chart-branches"]
+    assert {name: slices[name] for name in lines["chart-branches"]} == lines["chart-branches"]
+    assert len(set(slices.values())) == len(slices)
+
+
+def test_try_chooser_page_shows_words_not_python_values(farm_client: httpx.Client) -> None:
+    page = get(farm_client, "/reports/trychooser")
+    assert page.status_code == 200
+    assert "used it" in page.text or "did not" in page.text
+    assert ": True" not in page.text and ": False" not in page.text

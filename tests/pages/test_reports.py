@@ -115,3 +115,89 @@ def test_builder_page_chart(page, base_url: str) -> None:  # type: ignore[no-unt
     assert page.locator("#chart-runs").evaluate(PAINTED), "run-time chart is blank"
     screenshot(page, "reports-builder")
     assert page.console_errors == []
+
+
+WIDTH = 1280
+LAYOUT = """() => {
+  const charts = document.querySelector("#report-charts");
+  const tables = [...document.querySelectorAll("main table")];
+  return {
+    width: document.documentElement.scrollWidth,
+    chartsFirst: !charts || tables.every(
+      table => charts.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING),
+    charts: !!charts,
+  };
+}"""
+
+
+def report_paths(page, base_url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every report page, those of one slave, builder and build run too."""
+
+    def first(path: str, pick) -> str:  # type: ignore[no-untyped-def]
+        return pick(page.request.get(f"{base_url}{path}?format=json").json())
+
+    slave = first("/reports/slaves", lambda d: d["slaves"][0]["slave_id"])
+    builder = first("/reports/builders/mozilla-inbound", lambda d: d["builders"][0]["buildername"])
+    status = first("/reports/status_builders", lambda d: d["builders"][0]["name"])
+    run = first("/reports/endtoend/mozilla-inbound", lambda d: next(iter(d["build_runs"])))
+    return [
+        "/reports/waittimes",
+        "/reports/waittimes/testpool",
+        "/reports/pushes",
+        "/reports/endtoend/mozilla-inbound",
+        "/reports/trychooser",
+        "/reports/slaves",
+        f"/reports/slaves/{slave}",
+        "/reports/builders/mozilla-inbound",
+        f"/reports/builder/{builder}",
+        "/reports/status_builders",
+        f"/reports/status_builders/{status}",
+        "/reports/testruns",
+        "/reports/idlejobs",
+        "/reports/idlejobs?int_size=3600",
+        f"/reports/revision/mozilla-inbound/{run}",
+    ]
+
+
+def test_every_report_page_fits_1280_pixels_with_charts_above_its_tables(
+    page, base_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    for index, path in enumerate(report_paths(page, base_url)):
+        assert page.goto(base_url + path).status == 200, path
+        layout = page.evaluate(LAYOUT)
+        assert layout["width"] <= WIDTH, f"{path} is {layout['width']} px wide"
+        assert layout["chartsFirst"], f"{path} has a table above its charts"
+        screenshot(page, f"reports-1280-{index:02d}")
+        assert page.console_errors == [], path
+
+
+BRANCH_COLOURS = """() => {
+  const colours = {};
+  for (const canvas of document.querySelectorAll("#report-charts canvas")) {
+    const chart = Chart.getChart(canvas);
+    chart.data.datasets.forEach(set => {
+      if (chart.config.type === "pie") {
+        chart.data.labels.forEach((label, i) =>
+          (colours[label] ||= {})[canvas.id] = set.backgroundColor[i]);
+      } else {
+        (colours[set.label] ||= {})[canvas.id] = set.borderColor;
+      }
+    });
+  }
+  return colours;
+}"""
+
+
+def test_a_branch_has_the_same_colour_in_charts_side_by_side(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/reports/pushes")
+    colours = page.evaluate(BRANCH_COLOURS)
+    branches = [name for name, seen in colours.items() if "chart-branches" in seen]
+    assert len(branches) >= 2
+    for name in branches:
+        seen = colours[name]
+        assert len(set(seen.values())) == 1 and len(seen) == 3, (name, seen)
+    assert colours["Totals"]["chart-intervals"] not in {
+        colours[n]["chart-branches"] for n in branches
+    }
+    assert page.console_errors == []

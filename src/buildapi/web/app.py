@@ -38,12 +38,10 @@ from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
     actions,
     dumps,
+    grid,
     health,
     live,
     ops,
-    report_builders,
-    report_runs,
-    report_status,
     reports,
     search,
     selfserve,
@@ -62,10 +60,8 @@ ROUTERS = (
     (dumps.router, True),
     (selfserve.router, True),
     (search.router, True),
+    (grid.router, True),
     (reports.router, True),
-    (report_status.router, True),
-    (report_runs.router, True),
-    (report_builders.router, True),
     (actions.router, False),
 )
 

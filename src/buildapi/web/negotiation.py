@@ -37,7 +37,10 @@ def names_no_format(request: Request) -> bool:
 
 
 def lenient_format(request: Request) -> str:
-    """The format for an error page: like choose_format, but never fails."""
+    """The format for an error page: like choose_format, but never fails. A client that asked
+    for CSV gets its error as text too, never an HTML page."""
+    if request.query_params.get("format") == "csv":
+        return "csv"
     try:
         return choose_format(request.query_params.get("format"), request.headers.get("accept", ""))
     except BadInput:

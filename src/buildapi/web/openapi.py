@@ -183,7 +183,7 @@ def _read_success(path: str, formats: tuple[str, ...], body: _Bodies) -> dict[st
 
 def _read_errors(route: RouteContext, path: str, formats: tuple[str, ...]) -> tuple[int, ...]:
     statuses = [400] if formats else []
-    may_miss = route.dependant.path_params or _has_query(route, "branch")
+    may_miss = _has_path_params(route.dependant) or _has_query(route, "branch")
     if (may_miss and path not in NEVER_NOT_FOUND) or path in ALSO_NOT_FOUND:
         statuses.append(404)
     if _checks_credentials(route):
@@ -254,6 +254,11 @@ def _formats(dependant: Dependant) -> tuple[str, ...]:
 
 def _checks_credentials(route: RouteContext) -> bool:
     return any(found is reader for found in _calls(route.dependant))
+
+
+def _has_path_params(dependant: Dependant) -> bool:
+    """Path parameters of the endpoint or of any dependency (a report's query reads them)."""
+    return bool(dependant.path_params) or any(map(_has_path_params, dependant.dependencies))
 
 
 def _has_query(route: RouteContext, name: str) -> bool:

@@ -103,6 +103,16 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Respon
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
 
+def csv_error(body: dict[str, str], status: int, headers: dict[str, str] | None = None) -> Response:
+    """The FAILED body as a one-row CSV table, served as text/plain: a script reading CSV sees
+    the message, and no browser tries to open it as a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(body)
+    writer.writerow(body.values())
+    return Response(out.getvalue(), status, headers, media_type="text/plain; charset=utf-8")
+
+
 def render(
     request: Request,
     fmt: str,
@@ -140,6 +150,8 @@ def error_response(
     request: Request, fmt: str, status: int, msg: str, headers: dict[str, str] | None = None
 ) -> Response:
     body = {"status": "FAILED", "msg": msg}
+    if fmt == "csv":
+        return csv_error(body, status, headers)
     return render(
         request,
         fmt,

@@ -290,6 +290,40 @@ class BuildsDump(Legacy):
     endtime: Epoch
 
 
+class GridJob(Legacy):
+    """A cell of the push grid: a build (its merged requests folded), a RETRY attempt or a
+    request no build has taken."""
+
+    buildername: str
+    platform: str
+    label: str
+    state: Literal["pending", "running", "finished"]
+    result: int | None
+    build_id: int | None
+    buildnumber: int | None
+    request_ids: list[int]
+    revision: str | None
+    submittime: Epoch
+    starttime: Epoch | None
+    endtime: Epoch | None
+
+
+class GridPush(Legacy):
+    push_id: int = Field(description="the tip change's id; `before` pages by it")
+    revision: str
+    author: str
+    comments: str
+    pushed_at: Epoch
+    jobs: list[GridJob]
+
+
+class Grid(Legacy):
+    branch: str
+    platforms: list[str]
+    pushes: list[GridPush]
+    older: int | None = Field(description="`before` of the next page; null on the last")
+
+
 # The JSON answer of each read, by path; reports are in report_schemas.py.
 READS: dict[str, Any] = {
     "/": Landing,
@@ -321,4 +355,5 @@ READS: dict[str, Any] = {
     "/self-serve/{branch}/rev/{revision}/is_done": Completeness,
     "/self-serve/{branch}/user/{user}": UserBuilds,
     "/search": SearchResult,
+    "/self-serve/{branch}/pushes": Grid,
 }

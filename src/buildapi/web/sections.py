@@ -20,7 +20,7 @@ SECTIONS = (
     Section("/self-serve", "Self-serve", "Rebuild, cancel and reprioritize builds; job status."),
     Section("/pending", "Pending", "Build requests waiting for a slave, by branch and revision."),
     Section("/running", "Running", "Builds running now."),
-    Section("/recent", "Recent", "Recently finished builds, by slave."),
+    Section("/recent", "Recent", "The newest builds, running ones too; per slave, finished ones."),
     Section("/pushes", "Pushes", "Pushes per author over a time window."),
     Section("/reports", "Reports", "Wait times, end-to-end times, builders, slaves and more."),
     Section(

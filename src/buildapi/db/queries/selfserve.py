@@ -62,7 +62,7 @@ class RequestRow:
 @dataclass(frozen=True)
 class BuildRow:
     """One `builds` row with its request (merged requests give several rows per build), and
-    the master it ran on when the database still tells (`_ran_on`)."""
+    the master it ran on when the database still tells (`ran_on`)."""
 
     build_id: int
     number: int
@@ -85,14 +85,14 @@ def _requests() -> Select:
     )
 
 
-def _ran_on() -> ColumnElement[str | None]:
+def ran_on() -> ColumnElement[str | None]:
     """A builds row names no master; its request names the one that claimed it last, which ran
     the request's newest row. An earlier row of a retried request may have run on another
     master, and a requeued request names none: NULL for those."""
-    return case((_retried(), null()), else_=buildrequests.c.claimed_by_name)
+    return case((retried(), null()), else_=buildrequests.c.claimed_by_name)
 
 
-def _retried() -> ColumnElement[bool]:
+def retried() -> ColumnElement[bool]:
     """Whether a later build ran the same request: Buildbot 0.8 runs a request again only
     after its build ended in RETRY."""
     later = builds.alias("later")
@@ -106,8 +106,8 @@ def _builds() -> Select:
             builds.c.number,
             whole_seconds(builds.c.start_time),
             whole_seconds(builds.c.finish_time),
-            _ran_on(),
-            _retried(),
+            ran_on(),
+            retried(),
             *REQUEST_COLUMNS,
         )
         .join(buildrequests, buildrequests.c.id == builds.c.brid)

@@ -1,81 +1,221 @@
-"""Reports over a time window: JSON, CSV for tables, and HTML pages with tables and charts."""
+"""Every report's routes, from one table: parse the query, load the data, then answer JSON, CSV
+(the report's table) or the HTML page (its charts and tables). Adding a report is one page
+module, one loader and one line below."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: each endpoint's query parameter is annotated with
+# its report's dependency at definition time, which FastAPI reads from the live annotation.
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import RedirectResponse, Response
 
-from buildapi.reports.catalog import REPORTS
-from buildapi.reports.waittimes import (
-    BlockParams,
-    block_rows,
-    blocks_in_order,
-    pool_wait_times,
-)
-from buildapi.reports.window import DEFAULT_INTERVALS, Window, make_window, parse_time
-from buildapi.vocabulary import POOL_NAMES, POOLS
+from buildapi.errors import BadInput
+from buildapi.reports.catalog import REPORT_BRANCH, REPORTS
+from buildapi.reports.pages import ReportPage, Site
+from buildapi.reports.pages.builders import BUILDER, BUILDERS
+from buildapi.reports.pages.idlejobs import IDLE_JOBS
+from buildapi.reports.pages.pushes import PUSHES
+from buildapi.reports.pages.runs import BUILD_RUN, ENDTOEND, TRYCHOOSER
+from buildapi.reports.pages.slaves import SLAVE, SLAVES, STATUS_BUILDER, STATUS_BUILDERS
+from buildapi.reports.pages.testruns import TESTRUNS
+from buildapi.reports.pages.waittimes import WAITTIMES
 from buildapi.web.caching import cached
-from buildapi.web.charts import chart, interval_labels
 from buildapi.web.deps import AppState, State
 from buildapi.web.negotiation import OutputFormat, TableFormat
-from buildapi.web.params import Integer
+from buildapi.web.params import checked_revision, known_branch
+from buildapi.web.report_inputs import builders, runs, status, waittimes
 from buildapi.web.responses import csv_response, render
+from buildapi.web.urls import link
 from buildapi.web.vendor import chart_js_path
 
 router = APIRouter()
 
-TimeQuery = Annotated[
-    str | None, Query(description="epoch seconds, or a YYYY-MM-DD date in the report time zone")
-]
-IntSizeQuery = Annotated[
-    Integer | None, Query(description="interval seconds; default: a report's share of the window")
-]
 # Interval sizes offered as links on report pages: (label, seconds).
 INTERVAL_SIZES = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 604800))
 # Parameters the window form sets itself; the others are kept as hidden fields.
 WINDOW_PARAMS = ("starttime", "endtime", "format")
 
 
-def window_dependency(intervals: int = DEFAULT_INTERVALS) -> Callable[..., Window]:
-    """The report window from the query; without `int_size` it is cut into `intervals`."""
+@dataclass(frozen=True)
+class ReportRoute:
+    """One report URL: its query dependency, its loader and its page (CSV table, HTML)."""
 
-    def report_window(
+    path: str
+    name: str
+    summary: str
+    query: Callable[..., Any]
+    load: Callable[[AppState, Any], Any]
+    page: ReportPage
+    ttl: int = 60
+
+
+ROUTES = (
+    ReportRoute(
+        "/reports/waittimes",
+        "waittimes_default",
+        "Wait times of the build pool",
+        waittimes.build_pool_query,
+        waittimes.load,
+        WAITTIMES,
+    ),
+    ReportRoute(
+        "/reports/waittimes/{pool}",
+        "waittimes",
+        "Wait times of one slave pool",
+        waittimes.pool_query,
+        waittimes.load,
+        WAITTIMES,
+    ),
+    ReportRoute(
+        "/reports/slaves",
+        "slaves",
+        "How busy each slave was, and busy slaves over time",
+        status.slaves_query,
+        status.load_slaves,
+        SLAVES,
+    ),
+    ReportRoute(
+        "/reports/slaves/{slave_id}",
+        "slave",
+        "One slave: busy and idle time, its builds",
+        status.slave_query,
+        status.load_slave,
+        SLAVE,
+    ),
+    ReportRoute(
+        "/reports/status_builders",
+        "builders_list",
+        "Builds per builder: count, time, results",
+        status.status_builders_query,
+        status.load_status_builders,
+        STATUS_BUILDERS,
+    ),
+    ReportRoute(
+        "/reports/status_builders/{name}",
+        "builder_details",
+        "One builder's builds, per slave",
+        status.status_builder_query,
+        status.load_status_builder,
+        STATUS_BUILDER,
+    ),
+    ReportRoute(
+        "/reports/testruns",
+        "testruns",
+        "Per builder: build time and time spent in tests",
+        status.testruns_query,
+        status.load_testruns,
+        TESTRUNS,
+        ttl=300,
+    ),
+    ReportRoute(
+        "/reports/idlejobs",
+        "idlejobs",
+        "Idle-category builders: compute time per interval",
+        status.idle_jobs_query,
+        status.load_idle_jobs,
+        IDLE_JOBS,
+        ttl=300,
+    ),
+    ReportRoute(
+        "/reports/pushes",
+        "pushes",
+        "Pushes per branch and interval",
+        runs.pushes_query,
+        runs.load_pushes,
+        PUSHES,
+    ),
+    ReportRoute(
+        "/reports/endtoend",
+        "endtoend_default",
+        "End-to-end times of mozilla-central's build runs",
+        runs.central_query,
+        runs.load_endtoend,
+        ENDTOEND,
+    ),
+    ReportRoute(
+        "/reports/endtoend/{branch}",
+        "endtoend",
+        "End-to-end times of a branch's build runs",
+        runs.branch_query,
+        runs.load_endtoend,
+        ENDTOEND,
+    ),
+    ReportRoute(
+        "/reports/revision/{branch}/{revision}",
+        "revision_report",
+        "A build run: every request of a revision",
+        runs.build_run_query,
+        runs.load_build_run,
+        BUILD_RUN,
+    ),
+    ReportRoute(
+        "/reports/trychooser",
+        "trychooser_default",
+        "Try syntax use on try's build runs",
+        runs.try_query,
+        runs.load_trychooser,
+        TRYCHOOSER,
+    ),
+    ReportRoute(
+        "/reports/trychooser/{branch}",
+        "trychooser",
+        "Try syntax use on a branch's build runs",
+        runs.branch_query,
+        runs.load_trychooser,
+        TRYCHOOSER,
+    ),
+    ReportRoute(
+        "/reports/builders",
+        "builders_default",
+        "Average run time per builder of mozilla-central",
+        builders.central_query,
+        builders.load_tree,
+        BUILDERS,
+    ),
+    ReportRoute(
+        "/reports/builders/{branch}",
+        "builders_of_branch",
+        "Average run time per builder of a branch",
+        builders.branch_query,
+        builders.load_tree,
+        BUILDERS,
+    ),
+    ReportRoute(
+        "/reports/builder/{name}",
+        "builder",
+        "One builder's run times and build requests",
+        builders.builder_query,
+        builders.load_builder,
+        BUILDER,
+    ),
+)
+
+
+def report_endpoint(report: ReportRoute) -> Callable[..., Response]:
+    """The endpoint of one report URL: JSON of the loaded data, its CSV table, or its page."""
+
+    def endpoint(
+        request: Request,
+        fmt: TableFormat,
         state: State,
-        starttime: TimeQuery = None,
-        endtime: TimeQuery = None,
-        int_size: IntSizeQuery = None,
-    ) -> Window:
-        zone = state.settings.zone
-        return make_window(
-            parse_time(starttime, "starttime", zone),
-            parse_time(endtime, "endtime", zone, end=True),
-            int_size,
-            now=int(time.time()),  # a defaulted end is served too: whole seconds
-            max_days=state.settings.reports_max_window_days,
-            intervals=intervals,
-        )
+        query: Annotated[Any, Depends(report.query)],
+    ) -> Response:
+        data = report.load(state, query)
+        if fmt == "csv":
+            return csv_response(*report.page.table(data, query))
+        if fmt == "json":
+            return render(request, fmt, data)
+        site = Site(state.settings.zone, tuple(state.layout.branches))
+        shown = report.page.page(data, query, site)
+        return render_report(request, fmt, data, shown.template, shown.title, **shown.context)
 
-    return report_window
-
-
-def block_params(
-    mpb: Annotated[Integer | None, Query(description="minutes per block (default 15)")] = None,
-    maxb: Annotated[
-        Integer | None, Query(description="largest block in minutes, 0 = no cap (default 120)")
-    ] = None,
-) -> BlockParams:
-    return BlockParams.checked(mpb, maxb)
-
-
-ReportWindow = Annotated[Window, Depends(window_dependency())]
-Blocks = Annotated[BlockParams, Depends(block_params)]
-PoolPath = Annotated[str, Path(description=f"one of {', '.join(POOL_NAMES)}")]
+    endpoint.__name__ = report.name
+    return cached(report.ttl)(endpoint)
 
 
 @router.get("/reports", summary="The list of reports")
@@ -85,48 +225,41 @@ def reports_menu(request: Request, fmt: OutputFormat, state: State) -> Response:
     return render_report(request, fmt, data, "reports/menu.html", "Reports")
 
 
-@router.get("/reports/waittimes", summary="Wait times of the build pool")
-@cached(60)
-def waittimes_default(
-    request: Request, fmt: TableFormat, state: State, window: ReportWindow, blocks: Blocks
-) -> Response:
-    return _waittimes(request, fmt, state, POOLS["build"], window, blocks)
-
-
-@router.get("/reports/waittimes/{pool}", summary="Wait times of one slave pool")
-@cached(60)
-def waittimes(
+@router.get("/reports/revision", summary="Find a build run: the form, or a redirect to the run")
+def revision_jump(
     request: Request,
-    fmt: TableFormat,
+    fmt: OutputFormat,
     state: State,
-    pool: PoolPath,
-    window: ReportWindow,
-    blocks: Blocks,
+    branch: Annotated[str | None, Query(description="a branch of the branches config")] = None,
+    revision: Annotated[str | None, Query(description="12 to 40 hexadecimal characters")] = None,
 ) -> Response:
-    return _waittimes(request, fmt, state, pool, window, blocks)
+    """Without arguments the jump box (HTML only); with both, a 302 to the run's page, so the
+    box works without JavaScript."""
+    if branch is None and revision is None and fmt == "html":
+        return render_report(
+            request,
+            fmt,
+            None,
+            "reports/revision_jump.html",
+            "Build run",
+            branches=list(state.layout.branches),
+            current=REPORT_BRANCH,
+        )
+    if not branch or not revision:
+        raise BadInput("branch and revision are both required: /reports/revision/{branch}/{rev}")
+    known_branch(state, branch)
+    target = f"/reports/revision/{quote(branch, safe='')}/{checked_revision(revision.strip())}"
+    query = urlencode({"format": fmt}) if "format" in request.query_params else ""
+    return RedirectResponse(link(request, target) + (f"?{query}" if query else ""), 302)
 
 
-def _waittimes(
-    request: Request, fmt: str, state: AppState, pool: str, window: Window, blocks: BlockParams
-) -> Response:
-    with state.databases.schedulerdb.connect() as connection:
-        data = pool_wait_times(connection, state.layout, pool, window, blocks)
-    if fmt == "csv":
-        return csv_response(*_waittimes_table(data, window))
-    context = {
-        "tables": _html_tables(data),
-        "charts": _waittimes_charts(data, window, blocks, state),
-    }
-    title = f"Wait times: {data['pool']}"
-    return render_report(
-        request,
-        fmt,
-        data,
-        "reports/waittimes.html",
-        title,
-        window=window,
-        pools=POOL_NAMES,
-        **context,
+for _report in ROUTES:
+    router.add_api_route(
+        _report.path,
+        report_endpoint(_report),
+        methods=["GET"],
+        summary=_report.summary,
+        name=_report.name,
     )
 
 
@@ -156,63 +289,3 @@ def render_report(
         chart_js=chart_js_path(),
         **context,
     )
-
-
-def _waittimes_table(data: dict[str, Any], window: Window) -> tuple[list[str], list[list[Any]]]:
-    """One row per (platform, block): overall first (platform `all`), counts per interval."""
-    header = ["platform", "block", "total", *map(str, window.interval_starts())]
-    scopes = [("all", data["wt"]), *((p, v["wt"]) for p, v in data["platforms"].items())]
-    rows = [
-        [platform, block, entry["total"], *entry["intervals"]]
-        for platform, wt in scopes
-        for block, entry in blocks_in_order(wt)
-    ]
-    return header, rows
-
-
-def _waittimes_charts(
-    data: dict[str, Any], window: Window, blocks: BlockParams, state: AppState
-) -> list[dict[str, Any]]:
-    """Jobs per interval stacked by wait block: counts and shares overall, counts per platform.
-    Short waits come first, so the ramp palette paints them green and long ones red."""
-    labels = interval_labels(state.settings.zone, window.interval_starts())
-
-    def series(wt: dict[str, Any]) -> list[dict[str, Any]]:
-        return [
-            {"label": f"{blocks.label(block)} min", "data": entry["intervals"]}
-            for block, entry in blocks_in_order(wt)
-        ]
-
-    def waits(canvas: str, title: str, unit: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
-        return chart(canvas, title, unit, labels, lines, stacked=True, palette="ramp")
-
-    overall = series(data["wt"])
-    totals = [sum(column) for column in zip(*(line["data"] for line in overall), strict=True)]
-    shares = [
-        {
-            "label": line["label"],
-            "data": [
-                round(100 * n / total, 2) if total else 0
-                for n, total in zip(line["data"], totals, strict=True)
-            ],
-        }
-        for line in overall
-    ]
-    return [
-        waits("chart-counts", "Jobs per interval, by wait time", "jobs", overall),
-        waits("chart-shares", "Share of each interval's jobs, by wait time", "% of jobs", shares),
-        *(
-            waits(
-                f"chart-platform-{index}", f"{name}: jobs per interval", "jobs", series(entry["wt"])
-            )
-            for index, (name, entry) in enumerate(data["platforms"].items())
-        ),
-    ]
-
-
-def _html_tables(data: dict[str, Any]) -> list[tuple[str, int, list]]:
-    """(title, total, rows of block/count/percentage): overall, then each platform by name."""
-    tables = [("All platforms", data["total"], block_rows(data["wt"], data["total"]))]
-    for name, platform in data["platforms"].items():
-        tables.append((name, platform["total"], block_rows(platform["wt"], platform["total"])))
-    return tables

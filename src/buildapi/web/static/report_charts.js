@@ -1,18 +1,47 @@
 // Report charts: every chart described in the embedded JSON (canvas id, title, unit, type,
-// stacked, labels, series, palette) is drawn on its canvas as a line, bar or pie chart.
+// stacked, horizontal, labels, series) is drawn on its canvas as a line, bar or pie chart.
+// A series names its colour by token (result-2, series-5, totals, ramp-3...): the colour is
+// the CSS custom property --token of buildapi.css, the one place colours are defined.
 (function () {
   "use strict";
   var source = document.getElementById("report-charts-data");
   if (!source || typeof Chart === "undefined") {
     return;
   }
-  var palettes = {
-    distinct: ["#3949ab", "#1e8e3e", "#fb8c00", "#e53935", "#8e24aa", "#00897b", "#fdd835",
-      "#6d4c41", "#546e7a", "#c0ca33", "#d81b60", "#039be5"],
-    // Ordered series (wait blocks): the first green, the last ones red and beyond.
-    ramp: ["#1e8e3e", "#7cb342", "#c0ca33", "#fdd835", "#ffb300", "#fb8c00", "#f4511e",
-      "#e53935", "#c62828", "#8e24aa", "#5e35b1", "#3949ab"],
-  };
+  var style = getComputedStyle(document.documentElement);
+  function colour(token) {
+    return style.getPropertyValue("--" + token).trim() || style.getPropertyValue("--other").trim();
+  }
+  var BAR_HEIGHT = 22; // pixels per bar of a horizontal chart, so long lists stay readable
+
+  function dataset(chart, series) {
+    var pie = chart.type === "pie";
+    var fill = pie ? series.colours.map(colour) : colour(series.colour);
+    var many = chart.labels.length > 60;
+    return {
+      label: series.label,
+      data: series.data,
+      fill: !!chart.stacked && chart.type === "line",
+      backgroundColor: fill,
+      borderColor: pie ? "#fff" : fill,
+      borderDash: series.dash ? [6, 3] : [],
+      borderWidth: series.colour === "totals" ? 2.5 : 1.5,
+      pointRadius: many ? 0 : 2,
+      spanGaps: false, // an interval without data is a gap, never a zero
+      tension: 0,
+    };
+  }
+
+  function scales(chart) {
+    var index = { stacked: !!chart.stacked, ticks: { autoSkip: true } };
+    // Counts, shares and durations: an axis never runs below zero.
+    var value = {
+      stacked: !!chart.stacked,
+      min: 0,
+      title: { display: !!chart.unit, text: chart.unit || "" },
+    };
+    return chart.horizontal ? { x: value, y: index } : { x: index, y: value };
+  }
 
   JSON.parse(source.textContent).forEach(function (chart) {
     var canvas = document.getElementById(chart.canvas);
@@ -20,36 +49,23 @@
       return;
     }
     var pie = chart.type === "pie";
-    var palette = palettes[chart.palette] || palettes.distinct;
-    var ramp = palette === palettes.ramp;
-    var axis = { stacked: !!chart.stacked };
+    if (chart.horizontal) {
+      canvas.parentNode.style.height = (60 + BAR_HEIGHT * chart.labels.length) + "px";
+    }
     new Chart(canvas, {
       type: chart.type || "line",
       data: {
         labels: chart.labels,
-        datasets: chart.series.map(function (series, i) {
-          var color = pie
-            ? chart.labels.map(function (_, j) { return palette[j % palette.length]; })
-            : palette[ramp ? Math.min(i, palette.length - 1) : i % palette.length];
-          return {
-            label: series.label,
-            data: series.data,
-            fill: !!chart.stacked && chart.type === "line",
-            backgroundColor: color,
-            borderColor: pie ? "#fff" : color,
-            pointRadius: ramp ? 0 : 2,
-            tension: 0,
-          };
-        }),
+        datasets: chart.series.map(function (series) { return dataset(chart, series); }),
       },
       options: {
         animation: false,
         responsive: true,
+        maintainAspectRatio: !chart.horizontal,
+        indexAxis: chart.horizontal ? "y" : "x",
         interaction: pie ? {} : { mode: "index", intersect: false },
-        scales: pie ? {} : {
-          x: axis,
-          y: { stacked: axis.stacked, beginAtZero: true, title: { display: !!chart.unit, text: chart.unit || "" } },
-        },
+        plugins: { legend: { position: pie ? "right" : "top" } },
+        scales: pie ? {} : scales(chart),
       },
     });
   });
