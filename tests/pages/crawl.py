@@ -105,6 +105,8 @@ class Visit:
 
 @dataclass
 class Family:
+    """What the crawl found of one route template."""
+
     links: list[Link] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
     not_checked: int = 0  # links past the cap
@@ -112,6 +114,8 @@ class Family:
 
 @dataclass
 class Crawl:
+    """Families by route template, in the order the crawl first reached them."""
+
     families: dict[str, Family] = field(default_factory=dict)
 
     def family(self, template: str) -> Family:
