@@ -48,11 +48,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
-    context = browser.new_context()
-    page = context.new_page()
-    page.console_errors = []  # type: ignore[attr-defined]
+def watch_errors(page) -> None:  # type: ignore[no-untyped-def]
+    """Collect console errors, uncaught exceptions and 404 responses in `page.console_errors`."""
+    page.console_errors = []
     page.on(
         "console",
         lambda message: message.type == "error" and page.console_errors.append(message.text),
@@ -64,12 +62,26 @@ def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
             response.status == 404 and page.console_errors.append(f"404: {response.url}")
         ),
     )
+
+
+@pytest.fixture
+def page(browser) -> Iterator:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    watch_errors(page)
     yield page
     context.close()
 
 
-def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str, max_height: int | None = None) -> Path:  # type: ignore[no-untyped-def]
+    """The whole page, or its top `max_height` pixels: a table of thousands of rows takes
+    seconds to encode, and its first screens show how it looks."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    if max_height is None or height <= max_height:
+        page.screenshot(path=str(path), full_page=True)
+    else:
+        clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": max_height}
+        page.screenshot(path=str(path), full_page=True, clip=clip)
     return path
