@@ -27,12 +27,12 @@ from buildapi.dumps.shapes import (
     running_shape,
 )
 from buildapi.errors import BadInput, NotFound
-from buildapi.layout.models import Master
 from buildapi.times import checked_epoch, parse_epoch
 from buildapi.vocabulary import Result
 from buildapi.web.caching import cached
 from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
+from buildapi.web.links import masters_by_name
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.params import Integer, branch_filter, checked_revision, known_branch
 from buildapi.web.responses import render
@@ -81,7 +81,7 @@ def _running(request: Request, fmt: str, state: AppState, branch: str | None) ->
         branch=branch,
         known=state.layout.branches,
         now=time.time(),
-        masters=masters_by_name(state),
+        masters=masters_by_name(state.layout),
         csrf_token=PLACEHOLDER,
     )
 
@@ -156,15 +156,8 @@ def _recent(
         template="recent.html",
         title="Recent builds",
         slave=slave,
-        masters=masters_by_name(state),
+        masters=masters_by_name(state.layout),
     )
-
-
-def masters_by_name(state: AppState) -> dict[str, Master]:
-    """The configured masters under each name a database gives them: statusdb's `masters.name`
-    or schedulerdb's `claimed_by_name` (the `db_name`)."""
-    masters = state.layout.masters
-    return {**{m.name: m for m in masters}, **{m.db_name: m for m in masters}}
 
 
 @router.get("/revision/{branch}/{revision}", summary="Every request and build of a revision")
