@@ -73,7 +73,7 @@ def test_recent_links_slaves_and_builders(farm_client: httpx.Client) -> None:
     assert set(builds[0]) == RECENT_KEYS
     found = hrefs(farm_client.get("/recent", headers=BROWSER).text)
     assert {f"/recent/{b['slavename']}" for b in builds} <= found
-    assert f"/reports/builder/{quote(builds[0]['buildername'])}" in found
+    assert {f"/reports/status_builders/{quote(b['buildname'])}" for b in builds} <= found
     slave = farm_client.get(f"/recent/{builds[0]['slavename']}", headers=BROWSER).text
     assert 'aria-label="Breadcrumbs"' in slave and 'href="/recent">Recent builds</a>' in slave
 
@@ -214,3 +214,21 @@ def test_the_401_page_explains_tokens(farm_client: httpx.Client) -> None:
     as_json = farm_client.delete(path, headers=JSON)
     assert as_json.status_code == 401 and set(as_json.json()) == {"status", "msg"}
     assert as_json.json()["status"] == "FAILED"
+
+
+def test_a_configured_builder_never_requested_has_an_empty_report(
+    farm_client: httpx.Client, busy_farm: Farm
+) -> None:
+    """The builders page links every configured builder's report, requested or not."""
+    requested = {
+        name
+        for (name,) in rows(
+            busy_farm.databases.schedulerdb, "SELECT DISTINCT buildername FROM buildrequests"
+        )
+    }
+    idle = sorted(set(busy_farm.layout.builders) - requested)
+    assert idle, "the farm's layout has builders this history never requested"
+    report = farm_client.get(f"/reports/builder/{quote(idle[0])}", headers=JSON)
+    assert report.status_code == 200
+    assert report.json()["total_build_requests"] == 0 and report.json()["build_requests"] == []
+    assert farm_client.get("/reports/builder/no%20such%20builder").status_code == 404

@@ -148,7 +148,8 @@ def builder(
 ) -> Response:
     scope = Scope(None, window.starttime, window.endtime, buildername=name)
     with state.databases.schedulerdb.connect() as connection:
-        if not builder_requested(connection, name):
+        # A configured builder nobody has requested yet has a report too: an empty one.
+        if name not in state.layout.builders and not builder_requested(connection, name):
             raise NotFound(f"Builder {name!r} not found")
         requests = fold(request_rows(connection, scope), branch_namer(state.layout))
         data = builder_report(requests, name, window)
