@@ -342,7 +342,7 @@ BUILD_SELECT = (
     "JOIN sourcestamps ss ON ss.id = bs.sourcestampid "
 )
 PENDING_ROWS = (
-    "SELECT br.id, ss.branch, ss.revision, br.buildername, br.submitted_at "
+    "SELECT br.id, ss.branch, ss.revision, br.buildername, br.submitted_at, br.priority "
     "FROM buildrequests br JOIN buildsets bs ON bs.id = br.buildsetid "
     "JOIN sourcestamps ss ON ss.id = bs.sourcestampid "
     "WHERE br.claimed_at = 0 AND br.complete = 0 "

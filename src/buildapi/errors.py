@@ -14,11 +14,15 @@ class BadInput(BuildAPIError):
     """A parameter has the wrong type, range or shape."""
 
 
+# What the Basic prompt says (where a browser still shows the realm): who to sign in as.
+BASIC_CHALLENGE = 'Basic realm="BuildAPI: your e-mail address and API token"'
+
+
 class Unauthenticated(BuildAPIError):
     """No credentials, or credentials that do not check out."""
 
     def __init__(self, msg: str) -> None:
-        super().__init__(msg, {"WWW-Authenticate": 'Basic realm="BuildAPI"'})
+        super().__init__(msg, {"WWW-Authenticate": BASIC_CHALLENGE})
 
 
 class Forbidden(BuildAPIError):

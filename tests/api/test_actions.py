@@ -226,7 +226,8 @@ def test_credentials(farm_client: httpx.Client, busy_farm: Farm, token: str) -> 
     ):
         response = farm_client.post(path, data=data, headers=headers)
         assert response.status_code == 401, headers
-        assert response.headers["www-authenticate"] == 'Basic realm="BuildAPI"'
+        challenge = response.headers["www-authenticate"]
+        assert challenge.startswith('Basic realm="BuildAPI') and "API token" in challenge
         assert response.json()["status"] == "FAILED"
     assert (
         farm_client.post(path, data=data, headers=basic("dev@example.com", token)).status_code

@@ -404,7 +404,7 @@ def test_pages_show_a_retried_builds_own_result(farm_client: httpx.Client, busy_
     as_json = farm_client.get(f"{base}/build/{build_id}", headers=JSON).json()
     assert as_json["status"] != Result.RETRY  # the request ran again and ended otherwise
     page = farm_client.get(f"{base}/build/{build_id}", headers=BROWSER).text
-    assert re.search(r"Result: <span[^>]*>Retry</span>", page)
+    assert re.search(r"<dt>Result</dt><dd><span[^>]*>Retry</span>", page)
     assert result_cells(
         farm_client.get(f"{base}/rev/{revision}", headers=BROWSER).text, build_id
     ) == ["Retry"]

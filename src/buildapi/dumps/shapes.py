@@ -41,7 +41,7 @@ def pending_shape(rows: Iterable[PendingRow], branch_names: Sequence[str]) -> di
     short = functools.lru_cache(maxsize=None)(lambda branch: short_branch(branch_names, branch))
     items: list[dict[str, Any]] = []
     last: tuple[str | None, str | None] | None = None
-    for brid, branch, revision, buildername, submitted_at in rows:
+    for brid, branch, revision, buildername, submitted_at, _priority in rows:
         if last is None or revision != last[1] or branch != last[0]:
             last = (branch, revision)
             found = lists.get(last)

@@ -1,5 +1,6 @@
 """What pages link to outside BuildAPI, and how times read: a revision's changeset in its
-repository, an epoch as local time with the epoch itself in a tooltip."""
+repository, a master's web interface, an epoch as local time with the epoch itself in a
+tooltip."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from buildapi.layout import FarmLayout
+from buildapi.layout.models import Master
 
 # Where each kind of repository shows one changeset, after the repository URL.
 CHANGESET_PATHS = {"hg": "/rev/", "git": "/commit/"}
@@ -22,6 +24,13 @@ def changeset_url(layout: FarmLayout, branch: str, revision: str) -> str | None:
         return None
     path = CHANGESET_PATHS.get(known.repo_type)
     return None if path is None else f"{known.repo.rstrip('/')}{path}{revision}"
+
+
+def masters_by_name(layout: FarmLayout) -> dict[str, Master]:
+    """The configured masters under each name a database gives them: statusdb's `masters.name`
+    or schedulerdb's `claimed_by_name` (the `db_name`), so pages can link their web interface."""
+    masters = layout.masters
+    return {**{m.name: m for m in masters}, **{m.db_name: m for m in masters}}
 
 
 def time_element(epoch: float | None, zone: ZoneInfo) -> Markup:

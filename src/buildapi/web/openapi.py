@@ -15,6 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel, TypeAdapter
 
+from buildapi.errors import BASIC_CHALLENGE
 from buildapi.web.auth import reader
 from buildapi.web.params import REVISION
 from buildapi.web.report_schemas import REPORTS
@@ -67,7 +68,7 @@ ERROR_BODIES: dict[tuple[str, int], type[BaseModel]] = {
 }
 HEADERS = {
     302: {"Location": "the job's page, or the page asked for"},
-    401: {"WWW-Authenticate": 'Basic realm="BuildAPI"'},
+    401: {"WWW-Authenticate": BASIC_CHALLENGE},
     429: {"Retry-After": "seconds until the next write is allowed"},
 }
 # Reads whose 200 is not the route's formats: HTML only, or a type of their own.

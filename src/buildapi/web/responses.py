@@ -7,6 +7,7 @@ import datetime
 import functools
 import html
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -28,9 +30,25 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 PLAIN_PAGE = "pre.html"  # the JSON in a page, for endpoints legacy had no page for
 ERROR_PAGE = "error.html"
 BUILD_PAGE = "build.html"
+REQUEST_PAGE = "request.html"
+USER_PAGE = "user.html"
+BUILDERS_PAGE = "builders.html"
+BRANCHES_PAGE = "branches.html"
+HEALTH_PAGE = "health.html"
 # The pages of endpoints legacy had no page for: a script that names no format reads their
-# JSON as the whole text, so it gets the bare document instead.
-BARE_FOR_SCRIPTS = frozenset({PLAIN_PAGE, ERROR_PAGE, BUILD_PAGE})
+# JSON as the whole text, so it gets the bare document instead; browsers get these pages.
+BARE_FOR_SCRIPTS = frozenset(
+    {
+        PLAIN_PAGE,
+        ERROR_PAGE,
+        BUILD_PAGE,
+        REQUEST_PAGE,
+        USER_PAGE,
+        BUILDERS_PAGE,
+        BRANCHES_PAGE,
+        HEALTH_PAGE,
+    }
+)
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -45,6 +63,7 @@ def make_templates(zone: ZoneInfo, layout: FarmLayout) -> Jinja2Templates:
     templates.env.filters["localdate"] = lambda epoch: local_date(epoch, zone)
     templates.env.filters["duration"] = duration
     templates.env.filters["result_label"] = result_label
+    templates.env.filters["code_spans"] = code_spans
     return templates
 
 
@@ -52,6 +71,11 @@ def result_label(code: int | None, otherwise: str) -> str:
     """A result as pages name it; `otherwise` for none yet (or a code Buildbot never wrote)."""
     result = Result.of(code)
     return result.label if result is not None else otherwise
+
+
+def code_spans(text: str) -> Markup:
+    """Route docs mark code as Markdown does (`name`): shown as <code>, the rest escaped."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def local_time(epoch: float | None, zone: ZoneInfo) -> str:

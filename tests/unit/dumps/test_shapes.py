@@ -11,11 +11,11 @@ B = "b" * 40
 
 def test_pending_groups_rows_that_are_not_consecutive() -> None:
     rows = [
-        (1, "integration/mozilla-inbound", A, "linux build", 10),
-        (2, "integration/mozilla-inbound", B, "linux build", 11),
-        (3, "integration/mozilla-inbound", A, "win build", 12),
-        (4, "mozilla-inbound", A, "mac build", 13),  # another spelling of the same branch
-        (5, None, None, "orphan", 14),
+        (1, "integration/mozilla-inbound", A, "linux build", 10, 0),
+        (2, "integration/mozilla-inbound", B, "linux build", 11, 0),
+        (3, "integration/mozilla-inbound", A, "win build", 12, 0),
+        (4, "mozilla-inbound", A, "mac build", 13, 0),  # another spelling of the same branch
+        (5, None, None, "orphan", 14, 0),
     ]
     tree = pending_shape(rows, NAMES)["pending"]
     assert tree == {

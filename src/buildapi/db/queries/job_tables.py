@@ -216,6 +216,11 @@ def day_scope(branch: BranchFilter, start: int, end: int) -> Scope:
     return Scope(branch.clause(sourcestamps.c.branch), (start, end))
 
 
+def branch_scope(branch: BranchFilter) -> Scope:
+    """Every job of the branch, for pages a filter narrows (a user's builds)."""
+    return Scope(branch.clause(sourcestamps.c.branch))
+
+
 def revision_scope(connection: Connection, branch: BranchFilter, revision: str) -> Scope:
     """The sourcestamps of a revision prefix, looked up first as `builds_of_revision` does."""
     return Scope(sourcestamps.c.id.in_(sourcestamps_of_revision(connection, branch, revision)))

@@ -59,8 +59,9 @@ def sourcestamps_of_revision(
     return [row[0] for row in connection.execute(query).all()]
 
 
-PendingRow = tuple[int, str | None, str | None, str, int]
-"""id, sourcestamp branch, revision, buildername, submitted_at. Rows as they come: these views
+PendingRow = tuple[int, str | None, str | None, str, int, int]
+"""id, sourcestamp branch, revision, buildername, submitted_at, priority (for the pages'
+sooner/later buttons; the JSON has none). Rows as they come: these views
 read thousands of rows and shape them straight into JSON. Times here and below are whole
 seconds (`whole_seconds`)."""
 
@@ -94,6 +95,7 @@ def pending_rows(
             sourcestamps.c.revision,
             buildrequests.c.buildername,
             whole_seconds(buildrequests.c.submitted_at),
+            buildrequests.c.priority,
         )
         .join(buildsets, buildsets.c.id == buildrequests.c.buildsetid)
         .join(sourcestamps, sourcestamps.c.id == buildsets.c.sourcestampid)

@@ -75,7 +75,9 @@ def load_builder(state: AppState, query: BuilderQuery) -> dict[str, Any]:
     window = query.window
     scope = Scope(None, window.starttime, window.endtime, buildername=query.name)
     with state.databases.schedulerdb.connect() as connection:
-        if not builder_requested(connection, query.name):
+        # A configured builder nobody has requested yet has a report too: an empty one.
+        known = query.name in state.layout.builders
+        if not known and not builder_requested(connection, query.name):
             raise NotFound(f"Builder {query.name!r} not found")
         requests = fold(request_rows(connection, scope), branch_namer(state.layout))
         return builder_report(requests, query.name, window)

@@ -17,7 +17,7 @@ from buildapi.web.health import (
     readiness_report,
 )
 from buildapi.web.negotiation import OutputFormat
-from buildapi.web.responses import render
+from buildapi.web.responses import HEALTH_PAGE, PLAIN_PAGE, render
 
 router = APIRouter()
 DOWN = {503: {"description": "a part is down; `msg` names each one and why"}}
@@ -45,7 +45,7 @@ async def readyz(request: Request, fmt: OutputFormat, state: State) -> Response:
 )
 async def healthz(request: Request, fmt: OutputFormat, state: State) -> Response:
     probed = await _probe(state, health_checks(state))
-    return _answer(request, fmt, "Health", health_report(state, probed))
+    return _answer(request, fmt, "Health", health_report(state, probed), HEALTH_PAGE)
 
 
 async def _probe(state: AppState, checks: dict[str, Check]) -> dict[str, Probed]:
@@ -53,6 +53,9 @@ async def _probe(state: AppState, checks: dict[str, Check]) -> dict[str, Probed]
     return await run_in_threadpool(state.prober.probe, checks, timeout)
 
 
-def _answer(request: Request, fmt: str, what: str, report: Report) -> Response:
+def _answer(
+    request: Request, fmt: str, what: str, report: Report, template: str = PLAIN_PAGE
+) -> Response:
     body = report.body
-    return render(request, fmt, body, title=f"{what}: {body['status']}", status=report.status)
+    title = f"{what}: {body['status']}"
+    return render(request, fmt, body, template=template, title=title, status=report.status)

@@ -30,7 +30,9 @@ from buildapi.errors import BadInput, NotFound
 from buildapi.times import checked_epoch, parse_epoch
 from buildapi.vocabulary import Result
 from buildapi.web.caching import cached
+from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
+from buildapi.web.links import masters_by_name
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.params import Integer, branch_filter, checked_revision, known_branch
 from buildapi.web.responses import render
@@ -45,7 +47,9 @@ BranchQuery = Annotated[str | None, Query(description="short branch name (withou
 def _pending(request: Request, fmt: str, state: AppState, branch: str | None) -> Response:
     chosen = branch_filter(state, branch)
     with state.databases.schedulerdb.connect() as connection:
-        data = pending_shape(pending_rows(connection, chosen), list(state.layout.branches))
+        found = pending_rows(connection, chosen)
+    data = pending_shape(found, list(state.layout.branches))
+    priorities = {row[0]: row[5] for row in found} if fmt == "html" else {}
     rows = _flatten(data["pending"], lambda item: item["submitted_at"]) if fmt == "html" else []
     return render(
         request,
@@ -54,8 +58,11 @@ def _pending(request: Request, fmt: str, state: AppState, branch: str | None) ->
         template="pending.html",
         title="Pending builds",
         rows=rows,
+        priorities=priorities,
         branch=branch,
+        known=state.layout.branches,
         now=time.time(),
+        csrf_token=PLACEHOLDER,
     )
 
 
@@ -64,7 +71,6 @@ def _running(request: Request, fmt: str, state: AppState, branch: str | None) ->
     with state.databases.schedulerdb.connect() as connection:
         data = running_shape(running_rows(connection, chosen), list(state.layout.branches))
     rows = _flatten(data["running"], lambda item: item["start_time"]) if fmt == "html" else []
-    masters = {master.db_name: master for master in state.layout.masters}
     return render(
         request,
         fmt,
@@ -73,8 +79,10 @@ def _running(request: Request, fmt: str, state: AppState, branch: str | None) ->
         title="Running builds",
         rows=rows,
         branch=branch,
+        known=state.layout.branches,
         now=time.time(),
-        masters=masters,
+        masters=masters_by_name(state.layout),
+        csrf_token=PLACEHOLDER,
     )
 
 
@@ -90,24 +98,28 @@ def _flatten(tree: dict[str, dict[str, list]], newest: Any) -> list[dict[str, An
 
 
 @router.get("/pending", summary="Pending build requests, by short branch and revision")
+@with_token
 @cached(10)
 def pending(request: Request, fmt: OutputFormat, state: State, branch: BranchQuery = None):
     return _pending(request, fmt, state, branch)
 
 
 @router.get("/pending/{branch}", summary="Pending build requests of one branch")
+@with_token
 @cached(10)
 def pending_branch(request: Request, fmt: OutputFormat, state: State, branch: BranchPath):
     return _pending(request, fmt, state, branch)
 
 
 @router.get("/running", summary="Running builds, by short branch and revision")
+@with_token
 @cached(10)
 def running(request: Request, fmt: OutputFormat, state: State, branch: BranchQuery = None):
     return _running(request, fmt, state, branch)
 
 
 @router.get("/running/{branch}", summary="Running builds of one branch")
+@with_token
 @cached(10)
 def running_branch(request: Request, fmt: OutputFormat, state: State, branch: BranchPath):
     return _running(request, fmt, state, branch)
@@ -137,7 +149,15 @@ def _recent(
 ) -> Response:
     with state.databases.statusdb.connect() as connection:
         data = [recent_item(build) for build in recent_builds(connection, limit, slave, greedy)]
-    return render(request, fmt, data, template="recent.html", title="Recent builds", slave=slave)
+    return render(
+        request,
+        fmt,
+        data,
+        template="recent.html",
+        title="Recent builds",
+        slave=slave,
+        masters=masters_by_name(state.layout),
+    )
 
 
 @router.get("/revision/{branch}/{revision}", summary="Every request and build of a revision")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from typing import Annotated, Any
@@ -30,10 +31,18 @@ from buildapi.web.auth import Reader
 from buildapi.web.caching import cached
 from buildapi.web.csrf import PLACEHOLDER, with_token
 from buildapi.web.deps import AppState, State
+from buildapi.web.links import masters_by_name
 from buildapi.web.negotiation import OutputFormat
 from buildapi.web.paging import Pager, Table
 from buildapi.web.params import MAX_ID, Id, Integer, checked_revision, known_branch
-from buildapi.web.responses import BUILD_PAGE, render
+from buildapi.web.responses import (
+    BRANCHES_PAGE,
+    BUILD_PAGE,
+    BUILDERS_PAGE,
+    REQUEST_PAGE,
+    USER_PAGE,
+    render,
+)
 from buildapi.web.table_pages import table_context
 from buildapi.web.urls import link
 
@@ -81,7 +90,7 @@ def index(request: Request, fmt: OutputFormat, state: State) -> Response:
 @cached(300)
 def branches(request: Request, fmt: OutputFormat, state: State) -> Response:
     data = {name: branch.model_dump() for name, branch in state.layout.branches.items()}
-    return render(request, fmt, data, title="Branches")
+    return render(request, fmt, data, template=BRANCHES_PAGE, title="Branches")
 
 
 def shows_who(state: AppState, reader: Identity | None) -> bool:
@@ -179,6 +188,7 @@ def branch_day(
 
 
 @router.get("/{branch}/build/{build_id}", summary="Return information about a build")
+@with_token
 @cached(15)
 def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_id: Id):
     chosen = known_branch(state, branch)
@@ -191,19 +201,47 @@ def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_
     data["requests"] = [shapes.with_properties(data["requests"][0], found[row.request.buildsetid])]
     own = shapes.own_results([row]).get(build_id, data["status"])
     return render(
-        request, fmt, data, template=BUILD_PAGE, title=f"Build {build_id}", own_result=own
+        request,
+        fmt,
+        data,
+        template=BUILD_PAGE,
+        title=f"Build {build_id}",
+        branch=branch,
+        own_result=own,
+        masters=masters_by_name(state.layout),
+        csrf_token=PLACEHOLDER,
     )
 
 
 @router.get("/{branch}/builders", summary="Return a list of valid builders for this branch")
+@with_token
 @cached(300)
-def builders(request: Request, fmt: OutputFormat, state: State, branch: str) -> Response:
+def builders(
+    request: Request,
+    fmt: OutputFormat,
+    state: State,
+    branch: str,
+    revision: Annotated[
+        str | None, Query(description="the page's build buttons start builds at this revision")
+    ] = None,
+) -> Response:
     known_branch(state, branch)
     names = sorted(state.layout.builders_for_branch(branch))
-    return render(request, fmt, names, title=f"Builders of {branch}")
+    at = checked_revision(revision.strip()) if revision else None
+    return render(
+        request,
+        fmt,
+        names,
+        template=BUILDERS_PAGE,
+        title=f"Builders of {branch}",
+        branch=branch,
+        revision=at,
+        csrf_token=PLACEHOLDER,
+    )
 
 
 @router.get("/{branch}/request/{request_id}", summary="Return information about a request")
+@with_token
 @cached(15)
 def build_request(request: Request, fmt: OutputFormat, state: State, branch: str, request_id: Id):
     chosen = known_branch(state, branch)
@@ -215,7 +253,16 @@ def build_request(request: Request, fmt: OutputFormat, state: State, branch: str
         build_ids = queries.build_ids_of_request(connection, request_id)
     data = shapes.with_properties(shapes.request_object(row), found[row.buildsetid])
     data["build_ids"] = build_ids
-    return render(request, fmt, data, title=f"Request {request_id}")
+    return render(
+        request,
+        fmt,
+        data,
+        template=REQUEST_PAGE,
+        title=f"Request {request_id}",
+        branch=branch,
+        results=row.results,
+        csrf_token=PLACEHOLDER,
+    )
 
 
 def revision_jobs(state: AppState, branch: str, revision: str) -> list[dict[str, Any]]:
@@ -295,15 +342,33 @@ def is_done(
 
 
 @router.get("/{branch}/user/{user}", summary="Return a list of builds for this user")
+@with_token
 @cached(60)
-def user(request: Request, fmt: OutputFormat, state: State, branch: str, user: str) -> Response:
+def user(
+    request: Request, fmt: OutputFormat, state: State, branch: str, user: str, table: Table
+) -> Response:
     chosen = known_branch(state, branch)
+    where = dataclasses.replace(table.table_filter(state.layout, branch), author=user)
     with state.databases.schedulerdb.connect() as connection:
         built, waiting = queries.builds_of_author(connection, chosen, user, USER_LIMIT)
-    objects = shapes.build_objects(built)
-    data = {
-        "builds": [b for b in objects if b["endtime"] is not None],
-        "running": [b for b in objects if b["endtime"] is None],
-        "pending": [shapes.request_object(row) for row in waiting],
-    }
-    return render(request, fmt, data, title=f"Builds of {user} on {branch}")
+        objects = shapes.build_objects(built)
+        data = {
+            "builds": [b for b in objects if b["endtime"] is not None],
+            "running": [b for b in objects if b["endtime"] is None],
+            "pending": [shapes.request_object(row) for row in waiting],
+        }
+        if fmt == "json":
+            return render(request, fmt, data)
+        scope = job_tables.branch_scope(chosen)
+        context = table_context(request, connection, state.layout, branch, scope, table, where)
+    return render(
+        request,
+        fmt,
+        data,
+        template=USER_PAGE,
+        title=f"Builds of {user} on {branch}",
+        branch=branch,
+        who=user,
+        csrf_token=PLACEHOLDER,
+        **context,
+    )
