@@ -1,4 +1,9 @@
-"""Cache a GET endpoint's rendered 200 response for a while; the key includes the format."""
+"""Cache a GET endpoint's rendered 200 response for a while; the key includes the format.
+
+A `live` endpoint shows what jobs and the farm change. Its key also holds the cache's write
+epoch, which every web process advances before it stores a job's answer (read your writes:
+once a job is complete, no worker serves a page cached before it), and the change feed's
+watermark, which moves when this process's poller sees the farm change."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from buildapi.web.deps import AppState
 from buildapi.web.negotiation import names_no_format
 from buildapi.web.urls import app_path
 
@@ -24,16 +30,30 @@ def cache_key(request: Request, fmt: str) -> str:
     return f"buildapi:{fmt}:{app_path(request)}?{encoded}"
 
 
-def cached(ttl: Ttl) -> Callable:
+def freshness(state: AppState) -> str | None:
+    """The part of a live key that changes with every job answered and farm change seen;
+    None when the epoch cannot be read."""
+    epoch = state.cache.epoch()
+    return None if epoch is None else f"{epoch}.{state.feed.watermark}"
+
+
+def cached(ttl: Ttl, *, live: bool = False) -> Callable:
     """Decorate an endpoint that takes `request`, `fmt` and `state` keyword arguments."""
 
     def decorate(endpoint: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(endpoint)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             request: Request = kwargs["request"]
-            cache = kwargs["state"].cache
+            state: AppState = kwargs["state"]
             key = cache_key(request, kwargs["fmt"])
-            hit = cache.get(key)
+            if live:
+                # Read before computing: a page computed from data older than a job's answer
+                # is stored under the epoch before it, which the answer made stale.
+                fresh = freshness(state)
+                if fresh is None:
+                    return endpoint(*args, **kwargs)
+                key = f"{key}#{fresh}"
+            hit = state.cache.get(key)
             if hit is not None:
                 media_type, _, body = hit.partition(b"\n")
                 return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
@@ -41,7 +61,7 @@ def cached(ttl: Ttl) -> Callable:
             seconds = ttl(request) if callable(ttl) else ttl
             if response.status_code == 200 and seconds > 0:
                 media_type = response.headers.get("content-type", "application/octet-stream")
-                cache.set(key, media_type.encode() + b"\n" + bytes(response.body), seconds)
+                state.cache.set(key, media_type.encode() + b"\n" + bytes(response.body), seconds)
             return response
 
         return wrapper

@@ -114,7 +114,7 @@ def job(request: Request, fmt: OutputFormat, state: State, reader: Reader, job_i
 
 @router.get("/{branch}", summary="Return a list of builds running on this branch")
 @with_token
-@cached(day_ttl)
+@cached(day_ttl, live=True)
 def branch_day(
     request: Request,
     fmt: OutputFormat,
@@ -148,7 +148,7 @@ def branch_day(
 
 
 @router.get("/{branch}/build/{build_id}", summary="Return information about a build")
-@cached(15)
+@cached(15, live=True)
 def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_id: Id):
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
@@ -173,7 +173,7 @@ def builders(request: Request, fmt: OutputFormat, state: State, branch: str) -> 
 
 
 @router.get("/{branch}/request/{request_id}", summary="Return information about a request")
-@cached(15)
+@cached(15, live=True)
 def build_request(request: Request, fmt: OutputFormat, state: State, branch: str, request_id: Id):
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
@@ -208,7 +208,7 @@ StableDelay = Annotated[
 
 @router.get("/{branch}/rev/{revision}", summary="Return a list of builds for this revision")
 @with_token
-@cached(30)
+@cached(30, live=True)
 def revision(
     request: Request,
     fmt: OutputFormat,
@@ -241,7 +241,7 @@ def revision(
     "/{branch}/rev/{revision}/is_done",
     summary="Whether every job of this revision is done and has passed",
 )
-@cached(30)
+@cached(30, live=True)
 def is_done(
     request: Request,
     fmt: OutputFormat,
@@ -256,7 +256,7 @@ def is_done(
 
 
 @router.get("/{branch}/user/{user}", summary="Return a list of builds for this user")
-@cached(60)
+@cached(60, live=True)
 def user(request: Request, fmt: OutputFormat, state: State, branch: str, user: str) -> Response:
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
