@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from buildapi.events.hub import EventHub, Numbered
@@ -30,6 +30,16 @@ def _backlog(hub: EventHub, last_id: str | None) -> list[Numbered]:
     return [hub.reset_event("missed events are no longer kept")] if missed is None else missed
 
 
+def _branch(
+    state: State,
+    branch: Annotated[str | None, Query(description="only this branch's events")] = None,
+) -> str | None:
+    """Checked before the stream starts: an error inside it could no longer be a 404."""
+    if branch is not None:
+        known_branch(state, branch)
+    return branch
+
+
 @router.get(
     "/events",
     response_class=EventSourceResponse,
@@ -37,11 +47,9 @@ def _backlog(hub: EventHub, last_id: str | None) -> list[Numbered]:
 )
 async def events(
     state: State,
+    branch: Annotated[str | None, Depends(_branch)],
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
-    branch: Annotated[str | None, Query(description="only this branch's events")] = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    if branch is not None:
-        known_branch(state, branch)
     hub = state.hub
     with hub.subscribe() as subscription:
         # Subscribed first, then the backlog read with no wait between: nothing falls between.
