@@ -109,7 +109,15 @@ def job(request: Request, fmt: OutputFormat, state: State, reader: Reader, job_i
     if row is None:
         raise NotFound(f"Job {job_id} not found")
     data = shapes.job_object(row, show_who=shows_who(state, reader))
-    return render(request, fmt, data, template="job.html", title=f"Job {job_id} status detail")
+    return render(
+        request,
+        fmt,
+        data,
+        template="job.html",
+        title=f"Job {job_id} status detail",
+        branch=row.branch,
+        job_state=row.state,
+    )
 
 
 @router.get("/{branch}", summary="Return a list of builds running on this branch")
