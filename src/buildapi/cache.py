@@ -32,8 +32,9 @@ class Cache(Protocol):
         raise)."""
         ...
 
-    def epoch(self) -> int | None:
-        """The write epoch; None when it cannot be read (then nothing is served from cache)."""
+    def lookup(self, key: str) -> tuple[int | None, bytes | None]:
+        """The write epoch and the entry of `key`, read together (one round trip); no epoch
+        when it cannot be read, and then nothing should be served from the cache."""
         ...
 
     def advance_epoch(self) -> None:
@@ -118,8 +119,8 @@ class MemoryCache:
     def ping(self) -> None:
         """In this process: always there."""
 
-    def epoch(self) -> int | None:
-        return self._counter.value()
+    def lookup(self, key: str) -> tuple[int | None, bytes | None]:
+        return self._counter.value(), self.get(key)
 
     def advance_epoch(self) -> None:
         self._counter.advance()
@@ -152,12 +153,13 @@ class RedisCache:
     def ping(self) -> None:
         self._client.ping()
 
-    def epoch(self) -> int | None:
+    def lookup(self, key: str) -> tuple[int | None, bytes | None]:
         try:
-            return int(self._client.get(EPOCH_KEY) or 0)
+            epoch, value = self._client.mget(EPOCH_KEY, key)
         except self._errors as exc:
-            log.warning("cache epoch unreadable, computing instead: %s", exc)
-            return None
+            log.warning("cache read failed, computing instead: %s", exc)
+            return None, None
+        return int(epoch or 0), value
 
     def advance_epoch(self) -> None:
         try:

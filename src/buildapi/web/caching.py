@@ -1,9 +1,10 @@
 """Cache a GET endpoint's rendered 200 response for a while; the key includes the format.
 
-A `live` endpoint shows what jobs and the farm change. Its key also holds the cache's write
-epoch, which every web process advances before it stores a job's answer (read your writes:
-once a job is complete, no worker serves a page cached before it), and the change feed's
-watermark, which moves when this process's poller sees the farm change."""
+A `live` endpoint shows what jobs and the farm change. Its entries carry the cache's write
+epoch, which every web process advances before it stores a job's answer, and one of an older
+epoch is not served (read your writes: once a job is complete, no worker serves a page cached
+before it). Its key also holds the change feed's watermark, which moves when this process's
+poller sees the farm change, so a page fetched again after an event is computed again."""
 
 from __future__ import annotations
 
@@ -30,11 +31,19 @@ def cache_key(request: Request, fmt: str) -> str:
     return f"buildapi:{fmt}:{app_path(request)}?{encoded}"
 
 
-def freshness(state: AppState) -> str | None:
-    """The part of a live key that changes with every job answered and farm change seen;
-    None when the epoch cannot be read."""
-    epoch = state.cache.epoch()
-    return None if epoch is None else f"{epoch}.{state.feed.watermark}"
+def _entry(epoch: int, response: Response) -> bytes:
+    media_type = response.headers.get("content-type", "application/octet-stream")
+    return f"{epoch}\n{media_type}\n".encode() + bytes(response.body)
+
+
+def _served(hit: bytes | None, epoch: int, live: bool) -> Response | None:
+    """The cached response, unless there is none or (live) it is from an older epoch."""
+    if hit is None:
+        return None
+    stored, media_type, body = hit.split(b"\n", 2)
+    if live and int(stored) != epoch:
+        return None
+    return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
 
 
 def cached(ttl: Ttl, *, live: bool = False) -> Callable:
@@ -47,21 +56,19 @@ def cached(ttl: Ttl, *, live: bool = False) -> Callable:
             state: AppState = kwargs["state"]
             key = cache_key(request, kwargs["fmt"])
             if live:
-                # Read before computing: a page computed from data older than a job's answer
-                # is stored under the epoch before it, which the answer made stale.
-                fresh = freshness(state)
-                if fresh is None:
-                    return endpoint(*args, **kwargs)
-                key = f"{key}#{fresh}"
-            hit = state.cache.get(key)
-            if hit is not None:
-                media_type, _, body = hit.partition(b"\n")
-                return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
+                key = f"{key}#{state.feed.watermark}"
+            # The epoch is read before computing: a page computed from data older than a
+            # job's answer is stored with the epoch before it, which the answer made stale.
+            epoch, hit = state.cache.lookup(key)
+            if epoch is None:
+                return endpoint(*args, **kwargs)
+            served = _served(hit, epoch, live)
+            if served is not None:
+                return served
             response = endpoint(*args, **kwargs)
             seconds = ttl(request) if callable(ttl) else ttl
             if response.status_code == 200 and seconds > 0:
-                media_type = response.headers.get("content-type", "application/octet-stream")
-                state.cache.set(key, media_type.encode() + b"\n" + bytes(response.body), seconds)
+                state.cache.set(key, _entry(epoch, response), seconds)
             return response
 
         return wrapper

@@ -75,6 +75,7 @@ ONLY_HTML = {"/reports/revision"}
 OWN_TYPES = {
     "/metrics": {"text/plain": TEXT},
     "/builddata/buildjson/{name}": {"application/json": None},
+    "/events": {"text/event-stream": TEXT},
 }
 # Reads that redirect (HTML and JSON alike) to the page a query names.
 REDIRECTS = {"/self-serve/{branch}": "`rev` given", "/reports/revision": "branch and revision"}
