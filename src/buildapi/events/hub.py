@@ -120,8 +120,8 @@ async def run_feed(
         while not stopping.is_set():
             try:
                 hub.publish(await loop.run_in_executor(thread, poll))
-            except Exception:
-                log.exception("change feed poll failed; trying again")
+            except Exception as exc:  # a database down: say so each poll, briefly
+                log.warning("change feed poll failed, trying again: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), every)
 

@@ -258,7 +258,14 @@ def _checks_credentials(route: RouteContext) -> bool:
 
 
 def _has_query(route: RouteContext, name: str) -> bool:
-    return any(param.alias == name for param in route.dependant.query_params)
+    """Taken by the route or by one of its dependencies."""
+    return _takes_query(route.dependant, name)
+
+
+def _takes_query(dependant: Dependant, name: str) -> bool:
+    return any(param.alias == name for param in dependant.query_params) or any(
+        _takes_query(sub, name) for sub in dependant.dependencies
+    )
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
