@@ -12,7 +12,7 @@ import pytest
 
 from tests.pipeline.conftest import settings_env
 from tests.pipeline.live_site import BRANCH, Site, live_site, requests_of_branch
-from tests.processes import free_port, running
+from tests.processes import free_port, running, wait_until
 from tests.sse import EventStream, Received
 
 
@@ -98,6 +98,28 @@ def test_a_reconnect_with_an_unknown_id_is_told_to_reload(site: Site) -> None:
         stream.close()
     assert first is not None and first.name == "reset"
     assert first.id and first.id.rsplit("-", 1)[1].isdigit()
+
+
+def open_streams(site: Site) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{site.url}/metrics", timeout=30).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "buildapi_event_streams"
+    )
+
+
+def test_a_client_that_goes_away_is_forgotten(site: Site) -> None:
+    before = open_streams(site)
+    stream = EventStream(site.url + "/events")
+    try:
+        wait_until(lambda: open_streams(site) == before + 1, 10, "the stream counted")
+    finally:
+        stream.close()
+    wait_until(lambda: open_streams(site) == before, 10, "the stream forgotten")
 
 
 def test_an_unknown_branch_is_refused(site: Site) -> None:

@@ -7,12 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from prometheus_client import Gauge
 
 from buildapi.events.hub import EventHub, Numbered
 from buildapi.web.deps import State
 from buildapi.web.params import known_branch
 
 router = APIRouter(tags=["live"])
+
+STREAMS = Gauge(
+    "buildapi_event_streams",
+    "Clients connected to /events now, over the running web processes",
+    multiprocess_mode="livesum",
+)
 
 # How long a browser waits before it reconnects, in milliseconds.
 RETRY_MS = 1000
@@ -51,7 +58,7 @@ async def events(
     last_event_id: Annotated[str | None, Header(description="resume after this event")] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     hub = state.hub
-    with hub.subscribe() as subscription:
+    with hub.subscribe() as subscription, STREAMS.track_inprogress():
         # Subscribed first, then the backlog read with no wait between: nothing falls between.
         for event in _backlog(hub, last_event_id):
             yield _sse(event)
