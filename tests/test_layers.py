@@ -24,6 +24,7 @@ LAYERS: dict[str, list[set[str]]] = {
         {"clock", "config", "cache", "metrics", "parsing", "probes", "times"},
         {"db", "layout", "secret"},
         {"farm", "reports", "dumps", "selfserve"},
+        {"events"},  # names branches as the dumps do
         {"agent", "web", "cluster"},
         {"cli"},  # wires everything together
     ],

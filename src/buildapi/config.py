@@ -298,6 +298,18 @@ class Settings(BaseSettings):
         "",
         description="redis://host:port/db for a cache shared by web workers; empty = in-process.",
     )
+    events_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often each web process looks for farm and job changes (/events).",
+    )
+    events_kept: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Events each web process keeps for clients that reconnect with Last-Event-ID.",
+    )
     clobberer_url: str = Field(
         "http://127.0.0.1:8099/clobberer", description="Where clobber requests are POSTed."
     )

@@ -49,6 +49,9 @@ LOOSE_PARAMETERS = ("GET /reports", "GET /pushes")
 # schemathesis does not write: it sends the keys of an object, the items of a list.
 JSON_TEXT_FORMS = {"POST /self-serve/{branch}/builders/{builder_name}/{revision}"}
 FORM = "application/x-www-form-urlencoded"
+# A stream that never ends, which a fuzzed call would wait on for ever; tests/pipeline/
+# test_events.py drives it over a real server, its bad input too.
+ENDLESS = {"GET /events"}
 
 
 def without_integral_floats(case):  # type: ignore[no-untyped-def]
@@ -83,7 +86,7 @@ def test_endpoints_answer_as_described(live_settings: Settings, busy_farm: Farm)
     methods = {operation.method.upper() for operation in operations}
     assert len(operations) >= 30 and {"GET", "POST", "PUT", "DELETE"} <= methods
     failures = []
-    for operation in operations:
+    for operation in (operation for operation in operations if operation.label not in ENDLESS):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
                 FUZZ(given(case=operation.as_strategy(mode))(check))(headers=headers)

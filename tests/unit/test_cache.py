@@ -8,6 +8,10 @@ import httpx
 import pytest
 
 from buildapi.cache import MemoryCache, RedisCache, make_cache
+from buildapi.config import Settings
+from buildapi.db.engines import Databases
+from buildapi.layout import FarmLayout
+from buildapi.web.app import create_api
 from tests.services import service_url
 
 
@@ -71,3 +75,47 @@ def test_errors_and_jobs_are_not_cached(client: httpx.Client) -> None:
     for path in ("/self-serve/nowhere?format=json", "/self-serve/jobs?format=json"):
         client.get(path)
         assert "x-cache" not in client.get(path).headers
+
+
+def test_workers_mapping_one_epoch_file_see_each_other_advance(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = make_cache("", tmp_path / "epoch")
+    second = make_cache("", tmp_path / "epoch")
+    alone = make_cache("")
+    assert first.lookup("k")[0] == second.lookup("k")[0] == 0
+    first.advance_epoch()
+    second.advance_epoch()
+    assert first.lookup("k")[0] == second.lookup("k")[0] == 2
+    assert alone.lookup("k")[0] == 0
+    assert make_cache("", tmp_path / "epoch").lookup("k")[0] == 2  # a worker started later
+
+
+def test_redis_epoch_is_read_with_the_entry() -> None:
+    url = service_url("redis")
+    first, second = make_cache(url), make_cache(url)
+    key = f"test:{uuid.uuid4().hex}"
+    first.set(key, b"value", ttl=30)
+    epoch, value = second.lookup(key)
+    assert value == b"value" and epoch is not None
+    first.advance_epoch()
+    assert second.lookup(key) == (epoch + 1, b"value")
+
+
+def test_broken_redis_has_no_epoch() -> None:
+    cache = RedisCache("redis://127.0.0.1:1/0", timeout=0.5)
+    cache.advance_epoch()  # logged, not raised
+    assert cache.lookup("k") == (None, None)
+
+
+def test_a_job_answer_makes_live_pages_stale_not_others(
+    settings: Settings, databases: Databases, layout: FarmLayout
+) -> None:
+    from starlette.testclient import TestClient
+
+    api = create_api(settings, databases, layout)
+    with TestClient(api) as client:
+        client.get("/pending?format=json")
+        client.get("/self-serve/branches?format=json")
+        api.state.buildapi.pipeline.before_answer()
+        assert "x-cache" not in client.get("/pending?format=json").headers
+        assert client.get("/pending?format=json").headers["x-cache"] == "hit"
+        assert client.get("/self-serve/branches?format=json").headers["x-cache"] == "hit"

@@ -52,12 +52,16 @@ class JobPipeline:
         sending: Sending,
         writes_per_minute: int,
         clock: Callable[[], float] = time.time,
+        before_answer: Callable[[], None] = lambda: None,
     ) -> None:
+        """`before_answer` runs before each answer is stored: the agent's changes are
+        committed by then, so a cache invalidated there cannot keep what they changed."""
         self.databases = databases
         self.broker = broker
         self.relay = Relay(databases, broker, sending, relay_every, clock)
         self.quota = Quota(writes_per_minute, RATE_WINDOW_SECONDS)
         self.clock = clock
+        self.before_answer = before_answer
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._consumer: QueueConsumer | None = None
@@ -95,6 +99,7 @@ class JobPipeline:
             dead_letter(self.broker, body, "result without request_id or body", message)
             return
         now = self.clock()
+        self.before_answer()
         try:
             with self.databases.writer("buildapi_db") as connection:
                 answer = complete_job(connection, request_id, body, int(now))

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
@@ -19,6 +20,8 @@ from buildapi.cache import make_cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
 from buildapi.db.queries.jobrequests import Sending
+from buildapi.events.feed import FarmFeed
+from buildapi.events.hub import EventHub, run_feed
 from buildapi.layout import FarmLayout
 from buildapi.secret import server_secret
 from buildapi.selfserve.auth import Htpasswd
@@ -38,6 +41,7 @@ from buildapi.web.responses import STATIC_DIR, make_templates
 from buildapi.web.routes import (
     actions,
     dumps,
+    events,
     grid,
     health,
     live,
@@ -47,6 +51,7 @@ from buildapi.web.routes import (
     selfserve,
 )
 from buildapi.web.sections import served_sections
+from buildapi.web.shutdown import on_stop_signal
 from buildapi.web.vendor import CHART_JS_DIR, CHART_JS_MOUNT
 
 log = logging.getLogger(__name__)
@@ -57,6 +62,7 @@ ROUTERS = (
     (ops.router, False),
     (health.router, False),
     (live.router, True),
+    (events.router, True),
     (dumps.router, True),
     (selfserve.router, True),
     (search.router, True),
@@ -72,11 +78,19 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         refresher = asyncio.create_task(_refresh_layout(layout))
+        stopping = asyncio.Event()
+        feed = asyncio.create_task(
+            run_feed(state.feed.poll, hub, settings.events_poll_seconds, stopping)
+        )
         pipeline.start()
         try:
-            yield
+            with on_stop_signal(hub.close):
+                yield
         finally:
+            hub.close()
+            stopping.set()
             refresher.cancel()
+            await feed
             await run_in_threadpool(pipeline.stop)
 
     api = FastAPI(
@@ -88,22 +102,28 @@ def create_api(settings: Settings, databases: Databases, layout: FarmLayout) -> 
         lifespan=lifespan,
         redirect_slashes=False,
     )
+    cache = make_cache(settings.cache_url, shared_epoch_file(settings))
     pipeline = JobPipeline(
         databases,
         Broker(settings),
         settings.outbox_every_seconds,
         Sending(settings.jobs_resend_after_seconds, settings.jobs_max_sends),
         settings.write_rate_per_minute,
+        before_answer=cache.advance_epoch,
     )
-    api.state.buildapi = AppState(
+    hub = EventHub(keep=settings.events_kept)
+    state = AppState(
         settings=settings,
         databases=databases,
         layout=layout,
-        cache=make_cache(settings.cache_url),
+        cache=cache,
         pipeline=pipeline,
         htpasswd=Htpasswd(settings.auth_htpasswd_file) if settings.auth_htpasswd_file else None,
         secret=server_secret(settings),
+        feed=FarmFeed(databases, lambda: list(layout.branches)),
+        hub=hub,
     )
+    api.state.buildapi = state
     api.state.templates = make_templates(settings.zone, layout)
     install_error_handlers(api)
     install_openapi(api)
@@ -137,6 +157,14 @@ def create_app(settings: Settings, databases: Databases, layout: FarmLayout) -> 
 
     outer = Starlette(routes=[Mount(prefix, app=api)], lifespan=lifespan)
     return RequestObserver(TrailingSlashMiddleware(outer, prefix), settings)
+
+
+def shared_epoch_file(settings: Settings) -> Path | None:
+    """Workers with caches of their own share the epoch through a file of the data directory;
+    a Redis cache keeps it itself, and one process needs no file."""
+    if settings.cache_url or settings.web_workers < 2:
+        return None
+    return settings.data_dir / "cache-epoch"
 
 
 async def _refresh_layout(layout: FarmLayout) -> None:

@@ -1,4 +1,10 @@
-"""Cache a GET endpoint's rendered 200 response for a while; the key includes the format."""
+"""Cache a GET endpoint's rendered 200 response for a while; the key includes the format.
+
+A `live` endpoint shows what jobs and the farm change. Its entries carry the cache's write
+epoch, which every web process advances before it stores a job's answer, and one of an older
+epoch is not served (read your writes: once a job is complete, no worker serves a page cached
+before it). Its key also holds the change feed's watermark, which moves when this process's
+poller sees the farm change, so a page fetched again after an event is computed again."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from buildapi.web.deps import AppState
 from buildapi.web.negotiation import names_no_format
 from buildapi.web.urls import app_path
 
@@ -24,24 +31,44 @@ def cache_key(request: Request, fmt: str) -> str:
     return f"buildapi:{fmt}:{app_path(request)}?{encoded}"
 
 
-def cached(ttl: Ttl) -> Callable:
+def _entry(epoch: int, response: Response) -> bytes:
+    media_type = response.headers.get("content-type", "application/octet-stream")
+    return f"{epoch}\n{media_type}\n".encode() + bytes(response.body)
+
+
+def _served(hit: bytes | None, epoch: int, live: bool) -> Response | None:
+    """The cached response, unless there is none or (live) it is from an older epoch."""
+    if hit is None:
+        return None
+    stored, media_type, body = hit.split(b"\n", 2)
+    if live and int(stored) != epoch:
+        return None
+    return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
+
+
+def cached(ttl: Ttl, *, live: bool = False) -> Callable:
     """Decorate an endpoint that takes `request`, `fmt` and `state` keyword arguments."""
 
     def decorate(endpoint: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(endpoint)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             request: Request = kwargs["request"]
-            cache = kwargs["state"].cache
+            state: AppState = kwargs["state"]
             key = cache_key(request, kwargs["fmt"])
-            hit = cache.get(key)
-            if hit is not None:
-                media_type, _, body = hit.partition(b"\n")
-                return Response(body, media_type=media_type.decode(), headers={"X-Cache": "hit"})
+            if live:
+                key = f"{key}#{state.feed.watermark}"
+            # The epoch is read before computing: a page computed from data older than a
+            # job's answer is stored with the epoch before it, which the answer made stale.
+            epoch, hit = state.cache.lookup(key)
+            if epoch is None:
+                return endpoint(*args, **kwargs)
+            served = _served(hit, epoch, live)
+            if served is not None:
+                return served
             response = endpoint(*args, **kwargs)
             seconds = ttl(request) if callable(ttl) else ttl
             if response.status_code == 200 and seconds > 0:
-                media_type = response.headers.get("content-type", "application/octet-stream")
-                cache.set(key, media_type.encode() + b"\n" + bytes(response.body), seconds)
+                state.cache.set(key, _entry(epoch, response), seconds)
             return response
 
         return wrapper

@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from buildapi.cache import Cache
 from buildapi.config import Settings
 from buildapi.db.engines import Databases
+from buildapi.events.feed import FarmFeed
+from buildapi.events.hub import EventHub
 from buildapi.layout import FarmLayout
 from buildapi.probes import Prober
 from buildapi.selfserve.auth import Htpasswd
@@ -25,6 +27,8 @@ class AppState:
     pipeline: JobPipeline
     htpasswd: Htpasswd | None
     secret: bytes
+    feed: FarmFeed
+    hub: EventHub
     # One per app, so a hung dependency's check is not started again by every probe.
     prober: Prober = field(default_factory=Prober)
 

@@ -76,6 +76,7 @@ ONLY_HTML = {"/reports/revision"}
 OWN_TYPES = {
     "/metrics": {"text/plain": TEXT},
     "/builddata/buildjson/{name}": {"application/json": None},
+    "/events": {"text/event-stream": TEXT},
 }
 # Reads that redirect (HTML and JSON alike) to the page a query names.
 REDIRECTS = {"/self-serve/{branch}": "`rev` given", "/reports/revision": "branch and revision"}
@@ -263,7 +264,14 @@ def _has_path_params(dependant: Dependant) -> bool:
 
 
 def _has_query(route: RouteContext, name: str) -> bool:
-    return any(param.alias == name for param in route.dependant.query_params)
+    """Taken by the route or by one of its dependencies."""
+    return _takes_query(route.dependant, name)
+
+
+def _takes_query(dependant: Dependant, name: str) -> bool:
+    return any(param.alias == name for param in dependant.query_params) or any(
+        _takes_query(sub, name) for sub in dependant.dependencies
+    )
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:

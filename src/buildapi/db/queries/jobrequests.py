@@ -333,3 +333,50 @@ def count_unanswered(connection: Connection) -> dict[str, int]:
     )
     with connection.begin():
         return {state: count for state, count in connection.execute(query)}
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the event feed follows of a job: enough to say it completed, and how."""
+
+    id: int
+    action: str
+    branch: str | None
+    state: str
+    complete_data: Any
+
+
+def _job_state(row: Any) -> JobState:
+    job_id, action, branch, state, complete_data = row
+    return JobState(
+        job_id, action, branch, state, json.loads(complete_data) if complete_data else None
+    )
+
+
+JOB_STATE_COLUMNS = (
+    jobrequests.c.id,
+    jobrequests.c.action,
+    jobrequests.c.branch,
+    jobrequests.c.state,
+    jobrequests.c.complete_data,
+)
+
+
+def jobs_to_follow(connection: Connection, after_id: int) -> list[JobState]:
+    """The unanswered jobs (on the state index) and every job after `after_id` (on the key)."""
+    query = select(*JOB_STATE_COLUMNS).where(
+        or_(jobrequests.c.state.in_(UNANSWERED), jobrequests.c.id > after_id)
+    )
+    with connection.begin():
+        return [_job_state(row) for row in connection.execute(query).all()]
+
+
+def jobs_by_id(connection: Connection, job_ids: list[int]) -> list[JobState]:
+    query = select(*JOB_STATE_COLUMNS).where(jobrequests.c.id.in_(job_ids))
+    with connection.begin():
+        return [_job_state(row) for row in connection.execute(query).all()]
+
+
+def newest_job_id(connection: Connection) -> int:
+    with connection.begin():
+        return int(connection.execute(select(func.max(jobrequests.c.id))).scalar() or 0)

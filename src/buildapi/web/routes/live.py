@@ -99,40 +99,40 @@ def _flatten(tree: dict[str, dict[str, list]], newest: Any) -> list[dict[str, An
 
 @router.get("/pending", summary="Pending build requests, by short branch and revision")
 @with_token
-@cached(10)
+@cached(10, live=True)
 def pending(request: Request, fmt: OutputFormat, state: State, branch: BranchQuery = None):
     return _pending(request, fmt, state, branch)
 
 
 @router.get("/pending/{branch}", summary="Pending build requests of one branch")
 @with_token
-@cached(10)
+@cached(10, live=True)
 def pending_branch(request: Request, fmt: OutputFormat, state: State, branch: BranchPath):
     return _pending(request, fmt, state, branch)
 
 
 @router.get("/running", summary="Running builds, by short branch and revision")
 @with_token
-@cached(10)
+@cached(10, live=True)
 def running(request: Request, fmt: OutputFormat, state: State, branch: BranchQuery = None):
     return _running(request, fmt, state, branch)
 
 
 @router.get("/running/{branch}", summary="Running builds of one branch")
 @with_token
-@cached(10)
+@cached(10, live=True)
 def running_branch(request: Request, fmt: OutputFormat, state: State, branch: BranchPath):
     return _running(request, fmt, state, branch)
 
 
 @router.get("/recent", summary="The newest builds of the status database, running ones too")
-@cached(30)
+@cached(30, live=True)
 def recent(request: Request, fmt: OutputFormat, state: State, numbuilds: NumBuilds = 25):
     return _recent(request, fmt, state, None, numbuilds, True)
 
 
 @router.get("/recent/{slave}", summary="The newest finished builds of one slave")
-@cached(30)
+@cached(30, live=True)
 def recent_slave(
     request: Request,
     fmt: OutputFormat,
@@ -161,7 +161,7 @@ def _recent(
 
 
 @router.get("/revision/{branch}/{revision}", summary="Every request and build of a revision")
-@cached(30)
+@cached(30, live=True)
 def revision(request: Request, fmt: OutputFormat, state: State, branch: BranchPath, revision: str):
     chosen = known_branch(state, branch)
     revision = checked_revision(revision)

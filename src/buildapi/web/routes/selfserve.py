@@ -145,12 +145,20 @@ def job(request: Request, fmt: OutputFormat, state: State, reader: Reader, job_i
     if row is None:
         raise NotFound(f"Job {job_id} not found")
     data = shapes.job_object(row, show_who=shows_who(state, reader))
-    return render(request, fmt, data, template="job.html", title=f"Job {job_id} status detail")
+    return render(
+        request,
+        fmt,
+        data,
+        template="job.html",
+        title=f"Job {job_id} status detail",
+        branch=row.branch,
+        job_state=row.state,
+    )
 
 
 @router.get("/{branch}", summary="Return a list of builds running on this branch")
 @with_token
-@cached(day_ttl)
+@cached(day_ttl, live=True)
 def branch_day(
     request: Request,
     fmt: OutputFormat,
@@ -189,7 +197,7 @@ def branch_day(
 
 @router.get("/{branch}/build/{build_id}", summary="Return information about a build")
 @with_token
-@cached(15)
+@cached(15, live=True)
 def build(request: Request, fmt: OutputFormat, state: State, branch: str, build_id: Id):
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
@@ -242,7 +250,7 @@ def builders(
 
 @router.get("/{branch}/request/{request_id}", summary="Return information about a request")
 @with_token
-@cached(15)
+@cached(15, live=True)
 def build_request(request: Request, fmt: OutputFormat, state: State, branch: str, request_id: Id):
     chosen = known_branch(state, branch)
     with state.databases.schedulerdb.connect() as connection:
@@ -284,7 +292,7 @@ StableDelay = Annotated[
 
 @router.get("/{branch}/rev/{revision}", summary="Return a list of builds for this revision")
 @with_token
-@cached(30)
+@cached(30, live=True)
 def revision(
     request: Request,
     fmt: OutputFormat,
@@ -327,7 +335,7 @@ def revision(
     "/{branch}/rev/{revision}/is_done",
     summary="Whether every job of this revision is done and has passed",
 )
-@cached(30)
+@cached(30, live=True)
 def is_done(
     request: Request,
     fmt: OutputFormat,
@@ -343,7 +351,7 @@ def is_done(
 
 @router.get("/{branch}/user/{user}", summary="Return a list of builds for this user")
 @with_token
-@cached(60)
+@cached(60, live=True)
 def user(
     request: Request, fmt: OutputFormat, state: State, branch: str, user: str, table: Table
 ) -> Response:

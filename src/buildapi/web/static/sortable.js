@@ -1,5 +1,7 @@
 // Click a column heading of a table.sortable to sort by it; click again to reverse.
 // Cells may carry data-sort with the value to compare (numbers compare as numbers).
+// BuildAPISortable.attach(root) makes the tables under root sortable (a region swapped in by
+// live.js); BuildAPISortable.sort(table, column, descending) sorts as a click would.
 (function () {
   "use strict";
   function value(cell) {
@@ -18,17 +20,23 @@
     });
     rows.forEach(function (row) { body.appendChild(row); });
   }
-  document.querySelectorAll("table.sortable").forEach(function (table) {
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (heading, column) {
-      heading.classList.add("sortable-heading");
-      heading.addEventListener("click", function () {
-        var descending = heading.getAttribute("aria-sort") === "ascending";
-        Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) {
-          other.removeAttribute("aria-sort");
+  function sort(table, column, descending) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) {
+      other.removeAttribute("aria-sort");
+    });
+    table.tHead.rows[0].cells[column].setAttribute("aria-sort", descending ? "descending" : "ascending");
+    sortBy(table, column, descending);
+  }
+  function attach(root) {
+    root.querySelectorAll("table.sortable").forEach(function (table) {
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (heading, column) {
+        heading.classList.add("sortable-heading");
+        heading.addEventListener("click", function () {
+          sort(table, column, heading.getAttribute("aria-sort") === "ascending");
         });
-        heading.setAttribute("aria-sort", descending ? "descending" : "ascending");
-        sortBy(table, column, descending);
       });
     });
-  });
+  }
+  window.BuildAPISortable = { attach: attach, sort: sort };
+  attach(document);
 })();
