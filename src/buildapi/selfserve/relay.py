@@ -115,7 +115,7 @@ class Relay:
         self.batches.close()
 
     def _give_up(self, jobs: list[JobRow], now: int) -> None:
-        answer = Outcome(
+        failure = Outcome(
             errors=True,
             msg=(
                 f"no agent answered this request after it was sent {self.sending.max_sends} "
@@ -125,11 +125,13 @@ class Relay:
         )
         with self.databases.writer("buildapi_db") as connection:
             for job in jobs:
-                message = {"request_id": job.id, "body": answer.as_body()}
-                answer = complete_job(connection, job.id, message, now)
-                if answer is not None:
-                    job_events.answered(job.id, answer, now)
-                log.error("job %d (%s by %s) given up: %s", job.id, job.action, job.who, answer.msg)
+                message = {"request_id": job.id, "body": failure.as_body()}
+                answered = complete_job(connection, job.id, message, now)
+                if answered is not None:
+                    job_events.answered(job.id, answered, now)
+                log.error(
+                    "job %d (%s by %s) given up: %s", job.id, job.action, job.who, failure.msg
+                )
 
 
 def _message(job: JobRow) -> dict:
