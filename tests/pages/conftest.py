@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from buildapi.cli import main
+from buildapi.config import load_settings
+from buildapi.db.engines import Databases
 from tests.processes import free_port, running
 from tests.services import service_url
+from tests.tokens import make_token
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -62,6 +66,30 @@ def watch_errors(page) -> None:  # type: ignore[no-untyped-def]
             response.status == 404 and page.console_errors.append(f"404: {response.url}")
         ),
     )
+
+
+USER = "dev@example.com"
+
+
+class Site(NamedTuple):
+    url: str
+    token: str
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A short farm history with builds still running, `USER`'s token, and `buildapi web` on
+    it (on the memory:// broker it runs the agent too), for the tests that act as a user."""
+    data = tmp_path_factory.mktemp("acting-data")
+    history = ["farm", "history", "--days", "0.1", "--jobs-per-day", "3000"]
+    assert main(["db", "init", "--data-dir", str(data)]) == 0
+    assert main([*history, "--data-dir", str(data)]) == 0
+    databases = Databases.from_settings(load_settings(data_dir=data))
+    token = make_token(databases, USER)
+    databases.dispose()
+    port = free_port()
+    with running(["web", "--port", str(port), "--data-dir", str(data)]):
+        yield Site(f"http://127.0.0.1:{port}", token)
 
 
 @pytest.fixture

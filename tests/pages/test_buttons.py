@@ -4,40 +4,11 @@ revision page and lands on the job's page (the form carries the CSRF token by it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import NamedTuple
 
 import httpx
 import pytest
 
-from buildapi.cli import main
-from buildapi.config import load_settings
-from buildapi.db.engines import Databases
-from tests.pages.conftest import screenshot
-from tests.processes import free_port, running
-from tests.tokens import make_token
-
-USER = "dev@example.com"
-
-
-class Site(NamedTuple):
-    url: str
-    token: str
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A farm history with builds still running, a user's token, and `buildapi web` on it."""
-    data = tmp_path_factory.mktemp("buttons-data")
-    history = ["farm", "history", "--days", "0.1", "--jobs-per-day", "3000"]
-    assert main(["db", "init", "--data-dir", str(data)]) == 0
-    assert main([*history, "--data-dir", str(data)]) == 0
-    databases = Databases.from_settings(load_settings(data_dir=data))
-    token = make_token(databases, USER)
-    databases.dispose()
-    port = free_port()
-    with running(["web", "--port", str(port), "--data-dir", str(data)]):
-        yield Site(f"http://127.0.0.1:{port}", token)
+from tests.pages.conftest import USER, Site, screenshot
 
 
 def a_running_build(url: str) -> tuple[str, str]:
