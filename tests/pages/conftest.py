@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import httpx
 import pytest
 
 from buildapi.cli import main
@@ -43,13 +45,40 @@ def browser() -> Iterator:
 
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A farm history with its JSON dumps written and one job answered, so every family of
+    pages (dump files and job pages too) has something to show."""
     data = tmp_path_factory.mktemp("pages-data")
     history = ["farm", "history", "--days", "0.3", "--jobs-per-day", "3000"]
     assert main(["db", "init", "--data-dir", str(data)]) == 0
     assert main([*history, "--data-dir", str(data)]) == 0
+    assert main(["dumps", "--data-dir", str(data)]) == 0
+    databases = Databases.from_settings(load_settings(data_dir=data))
+    token = make_token(databases, USER)
+    databases.dispose()
     port = free_port()
     with running(["web", "--port", str(port), "--data-dir", str(data)]):
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        answer_one_job(url, token)
+        yield url
+
+
+def answer_one_job(url: str, token: str) -> None:
+    """Ask for a build of a mozilla-inbound revision and wait for the web's own agent (on
+    the memory:// broker) to answer it."""
+    items = httpx.get(f"{url}/self-serve/mozilla-inbound?format=json", timeout=60).json()
+    revision = next(item["revision"] for item in items if item.get("revision"))
+    asked = httpx.post(
+        f"{url}/self-serve/mozilla-inbound/rev/{revision}",
+        auth=(USER, token),
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    assert asked.status_code == 202, asked.text
+    job_url = f"{url}/self-serve/jobs/{asked.json()['request_id']}?format=json"
+    deadline = time.monotonic() + 60
+    while httpx.get(job_url, timeout=60).json()["completed_at"] is None:
+        assert time.monotonic() < deadline, "the agent did not answer the job within 60 s"
+        time.sleep(0.1)
 
 
 def watch_errors(page) -> None:  # type: ignore[no-untyped-def]

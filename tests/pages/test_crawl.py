@@ -21,8 +21,9 @@ from tests.pages.crawl import (
     run_axe,
 )
 
-# Routes that no page links to by design: probes, metrics, the favicon.
-UNLINKED = {"/favicon.ico", "/metrics", "/livez", "/readyz"}
+# Routes that no page links to by design: probes, metrics, the favicon, the event stream
+# (pages open it from script), the grid's short alias.
+UNLINKED = {"/favicon.ico", "/metrics", "/livez", "/readyz", "/events", "/grid/{branch}"}
 FAMILIES = [family for family in page_families() if family not in UNLINKED]
 
 

@@ -275,8 +275,10 @@ def _pushes(
         template="pushes.html",
         title="Pushes",
         branch=branch,
+        branches=sorted(state.layout.branches),
         start=start,
         end=totime,
+        now=int(time.time()),
     )
 
 
