@@ -78,3 +78,58 @@ def test_rebuild_then_cancel_from_cells_without_a_reload(browser, site: Site) ->
         context.close()
     url = f"{site.url}/self-serve/mozilla-inbound/request/{request_id}?format=json"
     assert httpx.get(url).json()["complete"] == 1
+
+
+def test_push_buttons_ask_first_and_cancel_all_cancels_the_push(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    """A push's "cancel all" and "rebuild" ask before sending: declined, nothing is sent.
+    With a pending job added from a cell, an accepted "cancel all" has the agent cancel it,
+    and the cell turns cancelled without a reload."""
+    push, job = a_finished_build(site.url)
+    history = f"{site.url}/self-serve/jobs?format=json&num=1000"
+    jobs_before = len(httpx.get(history).json())
+    context = browser.new_context(http_credentials={"username": USER, "password": site.token})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    answers = iter(["dismiss", "dismiss", "accept"])
+    asked: list[str] = []
+
+    def answer(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.message)
+        getattr(dialog, next(answers))()
+
+    page.on("dialog", answer)
+    try:
+        response = page.goto(f"{site.url}/self-serve/mozilla-inbound/pushes")
+        assert response is not None and response.status == 200
+        page.evaluate("window.sameDocument = true")
+        row = page.locator(f'tr.push[data-push-id="{push["push_id"]}"]')
+        buttons = row.locator("td.push-actions button")
+        buttons.filter(has_text="cancel all").click()
+        buttons.filter(has_text="rebuild").click()
+        short = push["revision"][:12]
+        assert asked == [
+            f"Cancel every pending and running job of {short}?",
+            f"Start new builds of {short}?",
+        ]
+        assert len(httpx.get(history).json()) == jobs_before, "declined, nothing was sent"
+
+        of_builder = f'a.cell[data-builder="{job["buildername"]}"]'
+        row.locator(f'{of_builder}[data-build-id="{job["build_id"]}"]').click()
+        page.locator("#grid-panel button", has_text="rebuild").click()
+        pending = row.locator(f"{of_builder}.pending")
+        pending.wait_for(timeout=30000)
+        request_id = pending.get_attribute("data-request-ids")
+        page.keyboard.press("Escape")
+        buttons.filter(has_text="cancel all").click()
+        cancelled = row.locator(f'a.cell.result6[data-request-ids="{request_id}"]')
+        cancelled.wait_for(timeout=30000)
+        assert len(asked) == 3
+        assert page.evaluate("window.sameDocument") is True
+        assert errors == []
+        screenshot(page, "grid-push-cancelled")
+    finally:
+        context.close()
+    url = f"{site.url}/self-serve/mozilla-inbound/request/{request_id}?format=json"
+    assert httpx.get(url).json()["complete"] == 1
