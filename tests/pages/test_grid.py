@@ -32,6 +32,8 @@ def test_the_grid_shows_every_job_of_the_page(page, site: Site) -> None:  # type
     headings = page.locator("table.grid thead th").all_inner_texts()
     assert headings == ["Push", *data["platforms"], "Actions"]
     assert page.console_errors == []
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], "the grid scrolls inside its box, not the page"
     screenshot(page, "grid")
 
 
@@ -127,6 +129,8 @@ def test_push_buttons_ask_first_and_cancel_all_cancels_the_push(browser, site: S
         cancelled.wait_for(timeout=30000)
         assert len(asked) == 3
         assert page.evaluate("window.sameDocument") is True
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], "the answers shown widened the page"
         assert errors == []
         screenshot(page, "grid-push-cancelled")
     finally:

@@ -20,6 +20,12 @@
     return node;
   }
 
+  // An agent's answer can list an error per build; the status line keeps its start, the
+  // tooltip and the job's page the whole of it.
+  function shortened(text) {
+    return text.length > 140 ? text.slice(0, 140) + "…" : text;
+  }
+
   function stateClass(job) {
     if (job.state !== "finished") return job.state;
     return job.result === null ? "finished" : "result" + job.result;
@@ -193,7 +199,10 @@
         });
       })
       .then(function (job) {
-        say("job " + job.id + " done" + (job.complete_data ? ": " + JSON.stringify(job.complete_data) : ""));
+        var answer = (job.complete_data && job.complete_data.body) || {};
+        var message = String(answer.msg || "");
+        say("job " + job.id + (answer.errors ? " done with errors: " : " done: ") + shortened(message));
+        status.title = message;
         return row ? refreshPush(row) : null;
       })
       .catch(function (error) { say(error.message); })
