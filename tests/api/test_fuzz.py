@@ -55,14 +55,19 @@ ENDLESS = {"GET /events"}
 
 
 def without_integral_floats(case):  # type: ignore[no-untyped-def]
-    """JSON Schema counts 1135.0 as an integer; the fields take integers written as integers
-    (web/forms.py), so a positive case sends 1135 instead."""
-    if case.meta.generation.mode.is_positive and isinstance(case.body, dict):
-        case.body = {
-            key: int(value) if isinstance(value, float) and value.is_integer() else value
-            for key, value in case.body.items()
-        }
+    """JSON Schema counts 1135.0 as an integer; the fields and query parameters take integers
+    written as integers (web/forms.py, web/params.py), so a positive case sends 1135 instead."""
+    if not case.meta.generation.mode.is_positive:
+        return case
+    for part in ("body", "query"):
+        values = getattr(case, part)
+        if isinstance(values, dict):
+            setattr(case, part, {key: _integral(value) for key, value in values.items()})
     return case
+
+
+def _integral(value):  # type: ignore[no-untyped-def]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def check(case, headers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]

@@ -168,7 +168,7 @@ def _describe_operation(
     for status in sorted({*statuses, *(int(code) for code in responses if code >= "400")}):
         failed = ERROR_BODIES.get((path, status), Failed)
         description = responses.get(str(status), {}).get("description") or ERRORS[status]
-        responses[str(status)] = _error(description, body(failed), status)
+        responses[str(status)] = _error(description, body(failed), status, "csv" in formats)
 
 
 def _read_success(path: str, formats: tuple[str, ...], body: _Bodies) -> dict[str, Any]:
@@ -203,11 +203,12 @@ def _redirect(description: str) -> dict[str, Any]:
     return {"description": description, "headers": _headers(302)}
 
 
-def _error(description: str, failed: dict[str, Any], status: int) -> dict[str, Any]:
-    answer = {
-        "description": description,
-        "content": {"application/json": {"schema": failed}, "text/html": TEXT},
-    }
+def _error(description: str, failed: dict[str, Any], status: int, as_csv: bool) -> dict[str, Any]:
+    """An error answer as JSON or a page; where CSV was asked for, as `status,msg` text."""
+    content = {"application/json": {"schema": failed}, "text/html": TEXT}
+    if as_csv:
+        content["text/plain"] = TEXT
+    answer = {"description": description, "content": content}
     if status in HEADERS:
         answer["headers"] = _headers(status)
     return answer
