@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
-from sqlalchemy import event
 
-from buildapi.db.engines import Databases
 from buildapi.farm.farm import Farm
+from tests.api.statements import sent_statements
 from tests.unit.farm.invariants import rows
-
-
-@contextmanager
-def counted(databases: Databases) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(databases.schedulerdb, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(databases.schedulerdb, "before_cursor_execute", record)
 
 
 def entries(tree: dict) -> list[tuple[str, str, dict]]:
@@ -106,7 +88,7 @@ def test_one_query_per_view(farm_client: httpx.Client, busy_farm: Farm) -> None:
         "/running/mozilla-inbound?format=json&q=1",
     )
     for path in paths:
-        with counted(busy_farm.databases) as statements:
+        with sent_statements(busy_farm.databases.schedulerdb) as statements:
             assert farm_client.get(path).status_code == 200
         assert len(statements) == 1, statements
 

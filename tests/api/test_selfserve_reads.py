@@ -5,20 +5,17 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import httpx
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from buildapi.config import Settings
 from buildapi.db.schema.buildapi import jobrequests
-from buildapi.events.hub import FEED_THREAD
 from buildapi.farm.farm import Farm
 from buildapi.vocabulary import Result
+from tests.api.statements import sent_statements
 from tests.tokens import make_token
 from tests.unit.farm.invariants import rows
 
@@ -236,25 +233,6 @@ def test_pages(farm_client: httpx.Client, busy_farm: Farm, jobs: list[int]) -> N
     assert lookup.headers["location"] == f"/self-serve/mozilla-inbound/rev/{revision[:12]}"
 
 
-@contextmanager
-def statements(farm: Farm) -> Iterator[list[str]]:
-    """Every SQL statement the endpoints send to either farm database."""
-    seen: list[str] = []
-
-    def record(*args: object) -> None:
-        if not threading.current_thread().name.startswith(FEED_THREAD):  # the poller's own
-            seen.append(str(args[2]))
-
-    engines = (farm.databases.schedulerdb, farm.databases.statusdb)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
-
-
 def test_queries_do_not_grow_with_the_rows(
     farm_client: httpx.Client, busy_farm: Farm, live_settings: Settings
 ) -> None:
@@ -282,7 +260,7 @@ def test_queries_do_not_grow_with_the_rows(
         "/pushes?fromtime=0": 1,
     }
     for path, allowed in budget.items():
-        with statements(busy_farm) as seen:
+        with sent_statements(busy_farm.databases.schedulerdb, busy_farm.databases.statusdb) as seen:
             response = farm_client.get(f"{path}{'&' if '?' in path else '?'}q=count", headers=JSON)
         assert response.status_code in (200, 404), path
         assert len(seen) <= allowed, f"{path}: {len(seen)} statements"
