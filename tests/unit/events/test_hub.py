@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from buildapi.events.hub import RESET, EventHub
+
+
+def in_own_loop(scenario: Coroutine[Any, Any, None]) -> None:
+    """Run the scenario in a thread of its own: a session's browser (Playwright's sync API)
+    keeps an event loop running in the main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario).result()
 
 
 def events(*numbers: int) -> list[tuple[str, dict]]:
@@ -46,7 +56,7 @@ def test_subscribers_get_events_and_go_when_done() -> None:
             assert event is not None and event.data == {"n": 1}
         assert hub.subscribers == 0
 
-    asyncio.run(scenario())
+    in_own_loop(scenario())
 
 
 def test_a_slow_subscriber_is_marked_lost_not_waited_for() -> None:
@@ -58,7 +68,7 @@ def test_a_slow_subscriber_is_marked_lost_not_waited_for() -> None:
             hub.publish(events(3))
             assert slow.lost and not quick.lost
 
-    asyncio.run(scenario())
+    in_own_loop(scenario())
 
 
 def test_closing_ends_every_stream_even_new_ones() -> None:
@@ -72,4 +82,4 @@ def test_closing_ends_every_stream_even_new_ones() -> None:
         with hub.subscribe() as late:
             assert await asyncio.wait_for(late.next(), 1) is None
 
-    asyncio.run(scenario())
+    in_own_loop(scenario())
